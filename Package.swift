@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-keyring",
+    products: [
+        .library(name: "DBus", targets: ["DBus"]),
+        .library(name: "SecretService", targets: ["SecretService"]),
+        .library(name: "KeyringKit", targets: ["KeyringKit"]),
+        .executable(name: "keyring", targets: ["keyring"]),
+        .executable(name: "keyring-bench", targets: ["keyring-bench"]),
+        .executable(name: "dbus-bench", targets: ["dbus-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+    ],
+    targets: [
+        // C shims: module.modulemap + shim.h, nothing else.
+        .systemLibrary(
+            name: "CDBus",
+            pkgConfig: "dbus-1",
+            providers: [.apt(["libdbus-1-dev"]), .brew(["dbus"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+
+        // Layers: DBus -> SecretService -> KeyringKit -> keyring.
+        .target(name: "DBus", dependencies: ["CDBus"]),
+        .target(
+            name: "SecretService",
+            dependencies: [
+                "DBus", "CSodium",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "KeyringKit", dependencies: ["SecretService"]),
+        .executableTarget(
+            name: "keyring",
+            dependencies: [
+                "KeyringKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Benchmarks, run with `swift run -c release`.
+        .executableTarget(name: "dbus-bench", dependencies: ["DBus"]),
+        .executableTarget(name: "keyring-bench", dependencies: ["KeyringKit", "SecretService", "DBus"]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["DBus"], path: "Tests/TestSupport"),
+        .testTarget(name: "DBusTests", dependencies: ["DBus", "TestSupport"]),
+        .testTarget(name: "SecretServiceTests", dependencies: ["SecretService", "DBus", "TestSupport"]),
+        .testTarget(name: "KeyringKitTests", dependencies: ["KeyringKit", "SecretService", "TestSupport"]),
+        .testTarget(name: "KeyringCLITests", dependencies: ["TestSupport"]),
+    ]
+)
+
+// One settings array for every target.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}

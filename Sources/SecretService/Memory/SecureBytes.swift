@@ -1,0 +1,81 @@
+/// Bytes that hold key or secret material: kept out of swap where the system allows it,
+/// wiped when released, never printed.
+///
+/// A reference type so that copies share one buffer and exactly one owner frees it.
+/// Wraps `sodium_mlock`/`sodium_munlock` through ``Sodium``.
+public final class SecureBytes: @unchecked Sendable {
+    // The buffer is written only by initialisers and `withUnsafeMutableBytes`, which callers
+    // use before publishing the value to other threads.
+    private let storage: UnsafeMutableRawBufferPointer
+
+    /// The number of bytes held.
+    public let count: Int
+
+    /// Zero-filled secure storage of `count` bytes.
+    public init(count: Int) {
+        precondition(count >= 0)
+        self.count = count
+        // Never allocate zero bytes: keeps baseAddress non-nil for C calls.
+        storage = .allocate(byteCount: max(count, 1), alignment: 16)
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
+        Sodium.lock(storage)
+    }
+
+    /// Copies `bytes` into secure storage. The caller remains responsible for wiping its copy.
+    public convenience init<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        self.init(count: bytes.count)
+        _ = UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]).initializeMemory(as: UInt8.self, from: bytes)
+    }
+
+    /// Copies the UTF-8 of `string` into secure storage.
+    public convenience init(utf8 string: String) {
+        self.init(Array(string.utf8))
+    }
+
+    /// Copies the bytes of `buffer` into secure storage.
+    public convenience init(copying buffer: UnsafeRawBufferPointer) {
+        self.init(count: buffer.count)
+        if buffer.count > 0 {
+            storage.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
+        }
+    }
+
+    deinit {
+        Sodium.unlock(storage)  // zeroes, then unlocks
+        storage.deallocate()
+    }
+
+    /// Calls `body` with a read-only view of exactly `count` bytes; `baseAddress` is never nil.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
+    }
+
+    /// Calls `body` with a mutable view of exactly `count` bytes.
+    public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
+    }
+
+    /// A copy as an ordinary array. The array is not wiped: use only at a boundary that needs it.
+    public var unprotectedArray: [UInt8] {
+        withUnsafeBytes { Array($0) }
+    }
+
+    /// Constant-time equality of contents.
+    public func constantTimeEquals(_ other: SecureBytes) -> Bool {
+        withUnsafeBytes { a in other.withUnsafeBytes { b in Sodium.constantTimeEqual(a, b) } }
+    }
+}
+
+extension SecureBytes: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "<redacted \(count) bytes>" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
+extension Array where Element == UInt8 {
+    /// Overwrites the array's bytes with zeros (`sodium_memzero`) and empties it.
+    package mutating func wipe() {
+        withUnsafeMutableBytes { Sodium.wipe($0) }
+        removeAll()
+    }
+}
