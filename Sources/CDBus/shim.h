@@ -2,6 +2,7 @@
 #define SWIFT_KEYRING_CDBUS_SHIM_H
 
 #include <dbus/dbus.h>
+#include <sys/eventfd.h>
 
 // Type codes and flags are macros that Swift cannot import (casts, character literals):
 // re-declared here as constants.
@@ -32,5 +33,8 @@ static const int cdbus_message_type_signal = DBUS_MESSAGE_TYPE_SIGNAL;
 static const unsigned int cdbus_name_flag_allow_replacement = DBUS_NAME_FLAG_ALLOW_REPLACEMENT;
 static const unsigned int cdbus_name_flag_replace_existing = DBUS_NAME_FLAG_REPLACE_EXISTING;
 static const unsigned int cdbus_name_flag_do_not_queue = DBUS_NAME_FLAG_DO_NOT_QUEUE;
+
+// The connection thread's wake-up descriptor (a non-blocking, close-on-exec eventfd).
+static inline int cdbus_make_wakeup_fd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 #endif

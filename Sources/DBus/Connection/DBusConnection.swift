@@ -1,0 +1,207 @@
+/// A connection to a D-Bus bus (or peer), with async method calls, signal streams and exported
+/// objects.
+///
+/// Each connection owns one thread that does all libdbus work; callers suspend on
+/// continuations and the cooperative thread pool never blocks. Many calls may be in flight at
+/// once; each is resumed by its own reply, its deadline, or the cancellation of its task.
+/// The connection closes when the last reference to it goes away or ``close()`` is called.
+public final class DBusConnection: Sendable {
+    /// Settings for a connection.
+    public struct Options: Sendable {
+        /// The deadline for a method call that does not give its own. libdbus uses 25 s.
+        public var callTimeout: Duration
+        /// The deadline for connecting and registering on the bus.
+        public var connectTimeout: Duration
+
+        public init(callTimeout: Duration = .seconds(25), connectTimeout: Duration = .seconds(5)) {
+            self.callTimeout = callTimeout
+            self.connectTimeout = connectTimeout
+        }
+    }
+
+    let worker: ConnectionWorker
+    /// The bus-assigned unique name (`:1.42`), or `nil` on a peer-to-peer connection.
+    public let uniqueName: String?
+    /// The options the connection was opened with.
+    public let options: Options
+
+    private init(worker: ConnectionWorker, uniqueName: String?, options: Options) {
+        self.worker = worker
+        self.uniqueName = uniqueName
+        self.options = options
+    }
+
+    deinit {
+        worker.enqueue(.close)
+    }
+
+    /// Connects to a bus and registers on it (`org.freedesktop.DBus.Hello`).
+    /// - Parameters:
+    ///   - bus: `.session` (default), `.system`, or an explicit address.
+    ///   - options: deadlines.
+    /// - Throws: ``DBusError`` `.noBus` when no bus can be found, `.connectionFailed` when it
+    ///   cannot be reached, `.timedOut` when it does not answer in time.
+    public static func connect(to bus: DBusBus = .session, options: Options = Options()) async throws -> DBusConnection {
+        let address = try bus.resolve()
+        return try await connect(address: address, register: true, options: options)
+    }
+
+    /// Connects to an address; `register: false` makes a peer-to-peer connection (no `Hello`).
+    /// - Throws: ``DBusError``.
+    public static func connect(address: String, register: Bool, options: Options = Options()) async throws -> DBusConnection {
+        let worker = try ConnectionWorker(address: address, isBus: register)
+        guard register else {
+            return DBusConnection(worker: worker, uniqueName: nil, options: options)
+        }
+        let hello = try OutgoingMessage.methodCall(
+            destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
+            member: "Hello", body: [])
+        do {
+            let reply = try await send(hello, on: worker, timeout: options.connectTimeout)
+            let name = try reply.body(matching: "s")[0].asString()
+            return DBusConnection(worker: worker, uniqueName: name, options: options)
+        } catch {
+            worker.enqueue(.close)
+            if let error = error as? DBusError, error.code == .timedOut {
+                throw DBusError(.timedOut, "the D-Bus bus did not answer Hello within \(options.connectTimeout)")
+            }
+            throw error
+        }
+    }
+
+    /// Closes the connection: calls in flight fail with `.closed`, signal streams end.
+    public func close() {
+        worker.enqueue(.close)
+    }
+
+    /// Whether the connection is still open (not closed, not lost).
+    public var isConnected: Bool {
+        worker.closedReason == nil
+    }
+
+    /// Why the connection is no longer usable, or `nil` while it is.
+    public var closedReason: DBusError? {
+        worker.closedReason
+    }
+
+    // MARK: - Method calls
+
+    /// Calls a method and waits for its reply.
+    /// - Parameters:
+    ///   - destination: the bus name of the peer (`nil` on a peer-to-peer connection).
+    ///   - path: the object.
+    ///   - interface: the interface, or `nil` to let the peer choose.
+    ///   - member: the method name.
+    ///   - arguments: the arguments; their types make the signature.
+    ///   - timeout: this call's deadline; ``Options/callTimeout`` when `nil`.
+    /// - Returns: the method-return message; check its signature with ``DBusMessage/body(matching:)``.
+    /// - Throws: ``DBusError`` `.remote` for an error reply (with its name), `.timedOut`,
+    ///   `.disconnected`, `.closed`, `.invalidArgument`; `CancellationError` when the task is cancelled.
+    @discardableResult
+    public func call(
+        destination: String?, path: DBusObjectPath, interface: String?, member: String,
+        arguments: [DBusValue] = [], timeout: Duration? = nil
+    ) async throws -> DBusMessage {
+        let message = try OutgoingMessage.methodCall(
+            destination: destination, path: path, interface: interface, member: member, body: arguments)
+        return try await Self.send(message, on: worker, timeout: timeout ?? options.callTimeout)
+    }
+
+    /// Sends a method call without waiting for (or wanting) a reply.
+    /// - Throws: ``DBusError`` `.invalidArgument`, or the reason the connection is closed.
+    public func callNoReply(
+        destination: String?, path: DBusObjectPath, interface: String?, member: String, arguments: [DBusValue] = []
+    ) throws {
+        var message = try OutgoingMessage.methodCall(
+            destination: destination, path: path, interface: interface, member: member, body: arguments)
+        message.noReplyExpected = true
+        if let reason = worker.enqueue(.send(message)) { throw reason }
+    }
+
+    private static func send(_ message: OutgoingMessage, on worker: ConnectionWorker, timeout: Duration) async throws -> DBusMessage {
+        let id = worker.makeID()
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else if let reason = worker.enqueue(.call(id: id, message, deadline: deadline, continuation)) {
+                    continuation.resume(throwing: reason)
+                }
+            }
+        } onCancel: {
+            worker.enqueue(.cancel(id: id))
+        }
+    }
+
+    // MARK: - Signals
+
+    /// Subscribes to signals: adds the match rule on the bus, then delivers every matching
+    /// signal to the returned stream, in order. The rule is removed when the stream ends (the
+    /// consumer stops iterating or its task is cancelled); the stream ends when the connection closes.
+    /// - Returns: once the bus has accepted the rule, so no signal sent afterwards is missed.
+    /// - Throws: ``DBusError`` when the rule is invalid or the bus refuses it.
+    public func signals(matching rule: DBusMatchRule) async throws -> AsyncStream<DBusMessage> {
+        try rule.validate()
+        let id = worker.makeID()
+        let (stream, continuation) = AsyncStream<DBusMessage>.makeStream()
+        let ruleText = rule.text
+        let worker = self.worker
+        continuation.onTermination = { _ in
+            worker.enqueue(.unsubscribe(id: id, ruleText: ruleText))
+        }
+        if let reason = worker.enqueue(.subscribe(id: id, rule, continuation)) {
+            continuation.finish()
+            throw reason
+        }
+        if uniqueName != nil {
+            do {
+                try await callBus("AddMatch", [.string(ruleText)])
+            } catch {
+                continuation.finish()
+                throw error
+            }
+        }
+        return stream
+    }
+
+    /// Emits a signal from this connection.
+    /// - Parameter destination: a unique name for a unicast signal, or `nil` to broadcast.
+    /// - Throws: ``DBusError`` `.invalidArgument`, or the reason the connection is closed.
+    public func emitSignal(
+        path: DBusObjectPath, interface: String, member: String, arguments: [DBusValue] = [], destination: String? = nil
+    ) throws {
+        let message = try OutgoingMessage.signal(
+            path: path, interface: interface, member: member, destination: destination, body: arguments)
+        if let reason = worker.enqueue(.send(message)) { throw reason }
+    }
+
+    // MARK: - Exported objects
+
+    /// Serves method calls on `path` for `interface` with `handler`, until ``unexport(path:interface:)``.
+    ///
+    /// The handler runs as its own task for each call; what it returns is the reply, what it
+    /// throws becomes an error reply (a ``DBusError`` keeps its name; anything else is
+    /// `org.freedesktop.DBus.Error.Failed`). `org.freedesktop.DBus.Peer` is answered by libdbus.
+    /// - Throws: ``DBusError`` `.invalidArgument` for a bad interface name, or the reason the connection is closed.
+    public func export(path: DBusObjectPath, interface: String, handler: @escaping DBusMethodHandler) throws {
+        guard DBusNames.isValidInterface(interface) else {
+            throw DBusError(.invalidArgument, "invalid interface name '\(interface)'")
+        }
+        if let reason = worker.enqueue(.export(path: path, interface: interface, handler)) { throw reason }
+    }
+
+    /// Stops serving `interface` on `path`.
+    public func unexport(path: DBusObjectPath, interface: String) {
+        worker.enqueue(.unexport(path: path, interface: interface))
+    }
+
+    // MARK: - The bus itself
+
+    @discardableResult
+    func callBus(_ member: String, _ arguments: [DBusValue] = [], timeout: Duration? = nil) async throws -> DBusMessage {
+        try await call(
+            destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
+            member: member, arguments: arguments, timeout: timeout)
+    }
+}

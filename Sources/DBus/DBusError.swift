@@ -1,0 +1,70 @@
+/// The one error type of the `DBus` layer: a stable code, a human message, and for errors sent
+/// by a peer the D-Bus error name.
+public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is. Stable: callers switch on it.
+    public enum Code: String, Sendable, Hashable {
+        /// No bus address could be found (no `DBUS_SESSION_BUS_ADDRESS`, no `$XDG_RUNTIME_DIR/bus`).
+        case noBus
+        /// Connecting or authenticating to the bus failed.
+        case connectionFailed
+        /// The connection was lost (the bus or the peer went away) while waiting.
+        case disconnected
+        /// The connection was closed by this process.
+        case closed
+        /// No reply arrived before the deadline.
+        case timedOut
+        /// The peer answered with a D-Bus error; see ``DBusError/name``.
+        case remote
+        /// A value or reply did not have the type the caller expected.
+        case typeMismatch
+        /// An argument could not be sent (invalid name, path, string or container).
+        case invalidArgument
+    }
+
+    /// Well-known D-Bus error names.
+    public enum Name {
+        public static let failed = "org.freedesktop.DBus.Error.Failed"
+        public static let unknownMethod = "org.freedesktop.DBus.Error.UnknownMethod"
+        public static let unknownObject = "org.freedesktop.DBus.Error.UnknownObject"
+        public static let unknownInterface = "org.freedesktop.DBus.Error.UnknownInterface"
+        public static let unknownProperty = "org.freedesktop.DBus.Error.UnknownProperty"
+        public static let invalidArgs = "org.freedesktop.DBus.Error.InvalidArgs"
+        public static let serviceUnknown = "org.freedesktop.DBus.Error.ServiceUnknown"
+        public static let nameHasNoOwner = "org.freedesktop.DBus.Error.NameHasNoOwner"
+        public static let noReply = "org.freedesktop.DBus.Error.NoReply"
+        public static let notSupported = "org.freedesktop.DBus.Error.NotSupported"
+        public static let accessDenied = "org.freedesktop.DBus.Error.AccessDenied"
+        public static let propertyReadOnly = "org.freedesktop.DBus.Error.PropertyReadOnly"
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// The D-Bus error name for `.remote` errors (and for local errors that have one).
+    public let name: String?
+    /// What happened, for a human. Never contains message payloads.
+    public let message: String
+
+    /// A local error.
+    public init(_ code: Code, _ message: String, name: String? = nil) {
+        self.code = code
+        self.message = message
+        self.name = name
+    }
+
+    /// An error reply from a peer.
+    public static func remote(name: String, message: String) -> DBusError {
+        DBusError(.remote, message, name: name)
+    }
+
+    /// An error to send back from an exported method handler.
+    /// - Parameters:
+    ///   - name: a valid D-Bus error name such as `org.example.Error.Denied`.
+    public static func reply(name: String, message: String) -> DBusError {
+        DBusError(.remote, message, name: name)
+    }
+
+    public var description: String {
+        if let name { return "\(name): \(message)" }
+        return message
+    }
+}

@@ -1,0 +1,396 @@
+// The thread that owns one libdbus connection. Everything that touches the connection runs here;
+// callers hand it commands through a locked queue and a wake-up descriptor, and are resumed
+// through continuations. Swift's cooperative pool never blocks on libdbus.
+
+internal import CDBus
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Serves a method call received on an exported object; returns the reply's arguments or
+/// throws (a ``DBusError`` with a `name` becomes that D-Bus error).
+public typealias DBusMethodHandler = @Sendable (DBusMessage) async throws -> [DBusValue]
+
+final class ConnectionWorker: @unchecked Sendable {
+    enum Command {
+        case call(id: UInt64, OutgoingMessage, deadline: ContinuousClock.Instant, UnsafeContinuation<DBusMessage, any Error>)
+        case send(OutgoingMessage)
+        case cancel(id: UInt64)
+        case subscribe(id: UInt64, DBusMatchRule, AsyncStream<DBusMessage>.Continuation)
+        case unsubscribe(id: UInt64, ruleText: String)
+        case export(path: DBusObjectPath, interface: String, DBusMethodHandler)
+        case unexport(path: DBusObjectPath, interface: String)
+        case close
+    }
+
+    private struct Shared {
+        var commands: [Command] = []
+        var sleeping = false
+        var closedReason: DBusError?
+    }
+
+    private struct PendingCall {
+        var id: UInt64
+        var continuation: UnsafeContinuation<DBusMessage, any Error>
+        var deadline: ContinuousClock.Instant
+        var summary: String
+    }
+
+    private let shared = Mutex(Shared())
+    private let nextID = Atomic<UInt64>(1)
+    private let address: String
+    private let isBus: Bool
+    private let wakeFD: Int32
+
+    // State below is touched only by the worker thread.
+    private var connection: OpaquePointer?
+    private var pending: [UInt32: PendingCall] = [:]
+    private var serialForID: [UInt64: UInt32] = [:]
+    private var cancelledEarly: Set<UInt64> = []
+    private var earliestDeadline: ContinuousClock.Instant?
+    private var subscriptions: [UInt64: (rule: DBusMatchRule, continuation: AsyncStream<DBusMessage>.Continuation)] = [:]
+    private var exports: [DBusObjectPath: [String: DBusMethodHandler]] = [:]
+
+    /// Starts the thread, which opens `address`. Failures surface on the first call.
+    init(address: String, isBus: Bool) throws(DBusError) {
+        self.address = address
+        self.isBus = isBus
+        let fd = cdbus_make_wakeup_fd()
+        guard fd >= 0 else { throw DBusError(.connectionFailed, "could not create a wake-up descriptor (errno \(errno))") }
+        wakeFD = fd
+
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            let worker = Unmanaged<ConnectionWorker>.fromOpaque(context!).takeRetainedValue()
+            worker.run()
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<ConnectionWorker>.fromOpaque(context).release()
+            close(fd)
+            throw DBusError(.connectionFailed, "could not start the connection thread (error \(status))")
+        }
+        pthread_detach(thread)
+    }
+
+    deinit {
+        close(wakeFD)
+    }
+
+    func makeID() -> UInt64 {
+        nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// The reason the connection is closed, or `nil` while it is open.
+    var closedReason: DBusError? {
+        shared.withLock { $0.closedReason }
+    }
+
+    /// Queues a command. Returns the close reason instead when the connection is closed.
+    @discardableResult
+    func enqueue(_ command: Command) -> DBusError? {
+        let (reason, wake) = shared.withLock { state -> (DBusError?, Bool) in
+            if let reason = state.closedReason { return (reason, false) }
+            state.commands.append(command)
+            let wake = state.sleeping
+            state.sleeping = false
+            return (nil, wake)
+        }
+        if wake {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
+        return reason
+    }
+
+    // MARK: - The thread
+
+    private func run() {
+        dbus_threads_init_default()
+        var error = CDBus.DBusError()
+        dbus_error_init(&error)
+        guard let connection = dbus_connection_open_private(address, &error) else {
+            let text = error.message.map { String(cString: $0) } ?? "unknown error"
+            dbus_error_free(&error)
+            finish(DBusError(.connectionFailed, "could not connect to the D-Bus bus at \(redactedAddress): \(text)"))
+            return
+        }
+        self.connection = connection
+        dbus_connection_set_exit_on_disconnect(connection, 0)
+        dbus_connection_add_filter(
+            connection,
+            { _, message, context in
+                let worker = Unmanaged<ConnectionWorker>.fromOpaque(context!).takeUnretainedValue()
+                return worker.filter(message!)
+            },
+            Unmanaged.passUnretained(self).toOpaque(), nil)
+
+        var socketFD: Int32 = -1
+        guard dbus_connection_get_unix_fd(connection, &socketFD) != 0 || dbus_connection_get_socket(connection, &socketFD) != 0 else {
+            finish(DBusError(.connectionFailed, "the D-Bus connection has no socket to wait on"))
+            return
+        }
+        loop(socketFD: socketFD)
+    }
+
+    private var redactedAddress: String {
+        // Addresses can carry nonces in tcp guids; show the transport and path only.
+        address.split(separator: ",").first.map(String.init) ?? address
+    }
+
+    private func loop(socketFD: Int32) {
+        guard let connection else { return }
+        while true {
+            let commands = shared.withLock { state -> [Command] in
+                let taken = state.commands
+                state.commands.removeAll(keepingCapacity: true)
+                return taken
+            }
+            for command in commands {
+                if !process(command) { return }
+            }
+            dispatchAll(connection)
+            if shared.withLock({ $0.closedReason }) != nil { return }
+            expireDeadlines()
+
+            // Sleep only if nothing arrived meanwhile.
+            let mustSleep = shared.withLock { state -> Bool in
+                guard state.commands.isEmpty else { return false }
+                state.sleeping = true
+                return true
+            }
+            guard mustSleep else { continue }
+
+            var fds = [
+                pollfd(fd: socketFD, events: Int16(POLLIN) | (dbus_connection_has_messages_to_send(connection) != 0 ? Int16(POLLOUT) : 0), revents: 0),
+                pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
+            ]
+            let timeout = pollTimeout()
+            let ready = poll(&fds, 2, timeout)
+            shared.withLock { $0.sleeping = false }
+            if ready < 0 && errno != EINTR {
+                finish(DBusError(.disconnected, "waiting on the D-Bus socket failed (errno \(errno))"))
+                return
+            }
+            if fds[1].revents != 0 {
+                var counter: UInt64 = 0
+                _ = read(wakeFD, &counter, 8)
+            }
+            if fds[0].revents != 0 {
+                if dbus_connection_read_write(connection, 0) == 0 {
+                    dispatchAll(connection)
+                    finish(DBusError(.disconnected, "the D-Bus connection was closed by the other side"))
+                    return
+                }
+            }
+        }
+    }
+
+    private func dispatchAll(_ connection: OpaquePointer) {
+        while dbus_connection_dispatch(connection) == DBUS_DISPATCH_DATA_REMAINS {
+            if shared.withLock({ $0.closedReason }) != nil { return }
+        }
+    }
+
+    private func pollTimeout() -> Int32 {
+        guard let earliest = earliestDeadline else { return -1 }
+        let remaining = ContinuousClock.now.duration(to: earliest)
+        if remaining <= .zero { return 0 }
+        let (seconds, attoseconds) = remaining.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1
+        return Int32(clamping: milliseconds)
+    }
+
+    /// Handles one command; returns false when the thread must stop.
+    private func process(_ command: Command) -> Bool {
+        guard let connection else { return false }
+        switch command {
+        case .call(let id, let outgoing, let deadline, let continuation):
+            if cancelledEarly.remove(id) != nil {
+                continuation.resume(throwing: CancellationError())
+                return true
+            }
+            let message: OpaquePointer
+            do {
+                message = try LibDBusMessage.make(outgoing)
+            } catch {
+                continuation.resume(throwing: error)
+                return true
+            }
+            var serial: UInt32 = 0
+            let sent = dbus_connection_send(connection, message, &serial)
+            dbus_message_unref(message)
+            guard sent != 0 else {
+                continuation.resume(throwing: DBusError(.disconnected, "could not send \(outgoing.summary): out of memory"))
+                return true
+            }
+            pending[serial] = PendingCall(id: id, continuation: continuation, deadline: deadline, summary: outgoing.summary)
+            serialForID[id] = serial
+            if earliestDeadline.map({ deadline < $0 }) ?? true { earliestDeadline = deadline }
+        case .send(let outgoing):
+            if let message = try? LibDBusMessage.make(outgoing) {
+                dbus_connection_send(connection, message, nil)
+                dbus_message_unref(message)
+            }
+        case .cancel(let id):
+            if let serial = serialForID.removeValue(forKey: id), let call = pending.removeValue(forKey: serial) {
+                call.continuation.resume(throwing: CancellationError())
+            } else {
+                // The call has not been queued yet (or already finished): remember briefly.
+                if cancelledEarly.count > 4096 { cancelledEarly.removeAll() }
+                cancelledEarly.insert(id)
+            }
+        case .subscribe(let id, let rule, let continuation):
+            subscriptions[id] = (rule, continuation)
+        case .unsubscribe(let id, let ruleText):
+            if subscriptions.removeValue(forKey: id) != nil, isBus {
+                var removal = OutgoingMessage(
+                    kind: .methodCall, destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
+                    interface: "org.freedesktop.DBus", member: "RemoveMatch", body: [.string(ruleText)])
+                removal.noReplyExpected = true
+                if let message = try? LibDBusMessage.make(removal) {
+                    dbus_connection_send(connection, message, nil)
+                    dbus_message_unref(message)
+                }
+            }
+        case .export(let path, let interface, let handler):
+            exports[path, default: [:]][interface] = handler
+        case .unexport(let path, let interface):
+            exports[path]?[interface] = nil
+            if exports[path]?.isEmpty == true { exports[path] = nil }
+        case .close:
+            finish(DBusError(.closed, "the D-Bus connection was closed"))
+            return false
+        }
+        return true
+    }
+
+    private func expireDeadlines() {
+        guard let earliest = earliestDeadline else { return }
+        let now = ContinuousClock.now
+        guard earliest <= now else { return }
+        var next: ContinuousClock.Instant?
+        for (serial, call) in pending {
+            if call.deadline <= now {
+                pending[serial] = nil
+                serialForID[call.id] = nil
+                call.continuation.resume(
+                    throwing: DBusError(.timedOut, "no reply to \(call.summary) within the deadline", name: DBusError.Name.noReply))
+            } else if next.map({ call.deadline < $0 }) ?? true {
+                next = call.deadline
+            }
+        }
+        earliestDeadline = next
+    }
+
+    // MARK: - Incoming messages (called by libdbus during dispatch, on this thread)
+
+    private func filter(_ message: OpaquePointer) -> DBusHandlerResult {
+        let type = dbus_message_get_type(message)
+        if type == cdbus_message_type_method_return || type == cdbus_message_type_error {
+            let serial = dbus_message_get_reply_serial(message)
+            guard let call = pending.removeValue(forKey: serial) else { return DBUS_HANDLER_RESULT_NOT_YET_HANDLED }
+            serialForID[call.id] = nil
+            do {
+                let reply = try LibDBusMessage.decode(message)
+                if reply.kind == .error {
+                    call.continuation.resume(
+                        throwing: DBusError.remote(name: reply.errorName ?? DBusError.Name.failed, message: reply.errorMessage))
+                } else {
+                    call.continuation.resume(returning: reply)
+                }
+            } catch {
+                call.continuation.resume(throwing: error)
+            }
+            return DBUS_HANDLER_RESULT_HANDLED
+        }
+        if type == cdbus_message_type_signal {
+            if dbus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected") != 0 {
+                finish(DBusError(.disconnected, "the D-Bus connection was lost (the bus went away)"))
+                return DBUS_HANDLER_RESULT_HANDLED
+            }
+            guard !subscriptions.isEmpty, let signal = try? LibDBusMessage.decode(message) else {
+                return DBUS_HANDLER_RESULT_NOT_YET_HANDLED
+            }
+            for (_, subscription) in subscriptions where subscription.rule.matches(signal) {
+                subscription.continuation.yield(signal)
+            }
+            return DBUS_HANDLER_RESULT_NOT_YET_HANDLED
+        }
+        if type == cdbus_message_type_method_call {
+            return serveMethodCall(message)
+        }
+        return DBUS_HANDLER_RESULT_NOT_YET_HANDLED
+    }
+
+    private func serveMethodCall(_ message: OpaquePointer) -> DBusHandlerResult {
+        guard let pathPointer = dbus_message_get_path(message),
+            let handlers = exports[DBusObjectPath(unchecked: String(cString: pathPointer))]
+        else { return DBUS_HANDLER_RESULT_NOT_YET_HANDLED }
+        let interface = dbus_message_get_interface(message).map { String(cString: $0) }
+        if interface == "org.freedesktop.DBus.Peer" { return DBUS_HANDLER_RESULT_NOT_YET_HANDLED }
+        let call: DBusMessage
+        do {
+            call = try LibDBusMessage.decode(message)
+        } catch {
+            return DBUS_HANDLER_RESULT_NOT_YET_HANDLED
+        }
+        let handler = interface.flatMap { handlers[$0] } ?? (interface == nil ? handlers.values.first : nil)
+        guard let handler else {
+            enqueue(.send(OutgoingMessage.error(
+                to: call, name: DBusError.Name.unknownInterface,
+                message: "no interface '\(interface ?? "")' on \(call.path?.rawValue ?? "")")))
+            return DBUS_HANDLER_RESULT_HANDLED
+        }
+        Task { [self] in
+            let reply: OutgoingMessage
+            do {
+                let values = try await handler(call)
+                reply = try OutgoingMessage.methodReturn(to: call, body: values)
+            } catch let error as DBusError {
+                reply = OutgoingMessage.error(to: call, name: error.name ?? DBusError.Name.failed, message: error.message)
+            } catch {
+                reply = OutgoingMessage.error(to: call, name: DBusError.Name.failed, message: "\(type(of: error))")
+            }
+            if !call.noReplyExpected { enqueue(.send(reply)) }
+        }
+        return DBUS_HANDLER_RESULT_HANDLED
+    }
+
+    // MARK: - Shutdown
+
+    /// Marks the connection closed, fails everything waiting, and releases libdbus.
+    private func finish(_ reason: DBusError) {
+        let leftovers = shared.withLock { state -> [Command] in
+            if state.closedReason == nil { state.closedReason = reason }
+            let taken = state.commands
+            state.commands.removeAll()
+            return taken
+        }
+        for command in leftovers {
+            switch command {
+            case .call(_, _, _, let continuation): continuation.resume(throwing: reason)
+            case .subscribe(_, _, let continuation): continuation.finish()
+            default: break
+            }
+        }
+        for (_, call) in pending { call.continuation.resume(throwing: reason) }
+        pending.removeAll()
+        serialForID.removeAll()
+        for (_, subscription) in subscriptions { subscription.continuation.finish() }
+        subscriptions.removeAll()
+        exports.removeAll()
+        if let connection {
+            self.connection = nil
+            dbus_connection_close(connection)
+            dbus_connection_unref(connection)
+        }
+    }
+}
