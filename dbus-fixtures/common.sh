@@ -41,7 +41,7 @@ set_dir() {
 is_alive() {
     local pid=$1 state
     [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-    state=$(< "/proc/$pid/stat") 2>/dev/null || return 1
+    { state=$(< "/proc/$pid/stat"); } 2>/dev/null || return 1
     state=${state##*) }
     [ "${state%% *}" != Z ]
 }
@@ -51,7 +51,7 @@ is_ours() {
     local -a vars=()
     local v
     is_alive "$1" || return 1
-    mapfile -d '' -t vars < "/proc/$1/environ" 2>/dev/null || return 1
+    { mapfile -d '' -t vars < "/proc/$1/environ"; } 2>/dev/null || return 1
     for v in "${vars[@]}"; do
         [ "$v" != "KEYRING_FIXTURE_DIR=$dir" ] || return 0
     done
