@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 
@@ -47,5 +48,26 @@ struct ProcessRunnerTests {
         #expect(throws: TestSupportError.self) {
             try runProcess("no-such-program-here", [], environment: environment, timeout: .seconds(1))
         }
+    }
+
+    @Test("the async form runs off the cooperative pool and gives the same result")
+    func asyncForm() async throws {
+        let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+            // More concurrent children than the pool has threads: none may starve another.
+            for index in 0..<8 {
+                group.addTask {
+                    try await runProcess("sh", ["-c", "sleep 0.2; echo \(index)"],
+                                         environment: environment, timeout: .seconds(10))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.map(\.stdoutText).sorted() == (0..<8).map { "\($0)\n" })
+    }
+
+    @Test("productsDirectory holds the built executables")
+    func products() {
+        let keyring = productsDirectory.appendingPathComponent("keyring").path
+        #expect(FileManager.default.isExecutableFile(atPath: keyring), "\(keyring)")
     }
 }

@@ -131,6 +131,27 @@ private func spawnChild(
                    stdin: input?.writeEnd, input: stdin ?? [])
 }
 
+/// Runs a child like `runProcess(_:_:environment:stdin:timeout:)`, on a thread of its own, so
+/// the waiting never blocks a thread of Swift's cooperative pool (which may be needed meanwhile,
+/// say by an in-process test prompter that the child's daemon calls).
+public func runProcess(
+    _ executable: String,
+    _ arguments: [String],
+    environment: [String: String],
+    stdin: [UInt8]? = nil,
+    timeout: Duration
+) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result {
+                try runProcess(executable, arguments, environment: environment, stdin: stdin, timeout: timeout)
+            })
+        }
+        thread.name = "runProcess \(executable)"
+        thread.start()
+    }
+}
+
 /// The path `posix_spawn` should run, or nil when `name` is not an executable in `searchPath`.
 private func resolveExecutable(_ name: String, searchPath: String) -> String? {
     if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }

@@ -107,6 +107,21 @@ public final class TestBus: Sendable {
             stdin: stdin, timeout: timeout)
     }
 
+    /// Runs `executable` with this bus's `environment` plus `extraEnvironment`, on a thread of
+    /// its own. See `runProcess(_:_:environment:stdin:timeout:)`.
+    public func run(
+        _ executable: String,
+        _ arguments: [String],
+        extraEnvironment: [String: String] = [:],
+        stdin: [UInt8]? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws -> ProcessResult {
+        try await runProcess(
+            executable, arguments,
+            environment: environment.merging(extraEnvironment) { $1 },
+            stdin: stdin, timeout: timeout)
+    }
+
     /// Stops the keyring and the bus by PID (TERM, then KILL) and removes the directory.
     /// Safe to call more than once; `deinit` calls it. Runs `stop-bus DIR --remove`.
     public func stop() {
