@@ -22,14 +22,11 @@ now() {
     now_ms=$((10#$t / 1000))
 }
 
-# Normalise and check DIR; sets $dir.
+# Normalise and check DIR; sets $dir. The same directory always gives the same string (it is
+# compared with /proc/PID/environ), whether named relatively, with a trailing / or via a symlink.
 set_dir() {
     [ -n "${1:-}" ] || { echo "${0##*/}: missing DIR" >&2; exit 2; }
-    case "$1" in
-        /*) dir=$1 ;;
-        *) dir=$PWD/$1 ;;
-    esac
-    dir=${dir%/}
+    dir=$(realpath -m -- "$1")
     # Keeps env lines sourceable unquoted and the bus address free of escapes.
     if [[ ! $dir =~ ^[A-Za-z0-9._/+-]+$ ]]; then
         echo "${0##*/}: DIR must contain only letters, digits and . _ / + - (got '$dir')" >&2
