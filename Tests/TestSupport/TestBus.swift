@@ -1,0 +1,197 @@
+internal import Glibc
+public import Foundation
+internal import Synchronization
+
+/// A private session bus, with a real gnome-keyring on it unless asked otherwise, for one test or
+/// suite. Started by `dbus-fixtures/start-bus` in a fresh temporary directory that holds the
+/// bus socket and the keyring's HOME and XDG directories; stopped by PID.
+///
+/// Each test starts its own: buses share nothing, so tests run in parallel. Starting never skips:
+/// when gnome-keyring cannot be reached, `start` throws and the test fails. If the test process
+/// dies without stopping the bus, start-bus's watcher stops it (within a second).
+///
+/// Set `KEYRING_TEST_KEEP_DIRS=1` to keep the directory (logs, keyring files) after `stop()`.
+public final class TestBus: Sendable {
+    /// The fixture directory: `env`, `*.log`, `home/`, `data/`, `config/`, `cache/`, `runtime/`.
+    public let directory: URL
+    /// The bus address (`unix:path=DIR/runtime/bus,guid=...`).
+    public let address: String
+    /// What a child process needs to use this bus and these directories:
+    /// `DBUS_SESSION_BUS_ADDRESS`, `HOME`, the `XDG_*_HOME` variables, `XDG_RUNTIME_DIR` and `PATH`.
+    /// Pass it (plus what the child needs besides) as the whole environment of `runProcess`.
+    public let environment: [String: String]
+
+    private let stopped = Mutex(false)
+
+    private init(directory: URL, values: [String: String]) throws {
+        guard let address = values["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty else {
+            throw TestSupportError("\(directory.path)/env has no DBUS_SESSION_BUS_ADDRESS")
+        }
+        self.directory = directory
+        self.address = address
+        var environment = values.filter { !$0.key.hasSuffix("_PID") }
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        self.environment = environment
+    }
+
+    /// Starts a bus, and gnome-keyring on it when `keyring` is true; returns when
+    /// `org.freedesktop.secrets` is owned by that daemon.
+    ///
+    /// - Parameters:
+    ///   - keyring: start `gnome-keyring-daemon --components=secrets`.
+    ///   - password: the login keyring's password, given to `--unlock` on stdin.
+    ///   - prompter: a bus name for `GNOME_KEYRING_TEST_PROMPTER`: the daemon sends every prompt
+    ///     there (PROTOCOL.md §4).
+    ///   - locked: start without `--unlock`. In a fresh directory there is then no `login`
+    ///     collection and no `default` alias, only `session`; storing into the default
+    ///     collection needs a prompt that creates it.
+    /// - Throws: `TestSupportError` with start-bus's message (the step that failed and the
+    ///   daemon's log tail).
+    public static func start(
+        keyring: Bool = true,
+        password: String = "test-password",
+        prompter: String? = nil,
+        locked: Bool = false
+    ) throws -> TestBus {
+        let directory = try makeTemporaryDirectory()
+        var arguments = [directory.path, "--watch", String(getpid())]
+        if keyring { arguments += ["--keyring", "--password", password] }
+        if let prompter { arguments += ["--prompter", prompter] }
+        if locked { arguments.append("--locked") }
+        let result = try runScript("start-bus", arguments, timeout: .seconds(60))
+        guard result.succeeded else {
+            throw TestSupportError("""
+                dbus-fixtures/start-bus \(arguments.filter { $0 != password }.joined(separator: " ")) \
+                failed (\(result.timedOut ? "timed out" : "exit status \(result.status)")):
+                \(result.stderrText)
+                """)
+        }
+        return try TestBus(directory: directory, values: try readEnvironmentFile(in: directory))
+    }
+
+    /// The bus daemon's PID.
+    public var busPID: Int32? { pid("DBUS_PID") }
+
+    /// The keyring daemon's PID; nil after `killKeyring()` or when started without a keyring.
+    public var keyringPID: Int32? { pid("KEYRING_PID") }
+
+    /// Kills gnome-keyring with SIGKILL, as a crash would, and returns once
+    /// `org.freedesktop.secrets` has no owner. Runs `keyring-ctl DIR kill`.
+    ///
+    /// - Throws: `TestSupportError` when the daemon does not go away.
+    public func killKeyring() throws {
+        try keyringControl("kill")
+    }
+
+    /// Stops gnome-keyring if it runs and starts a fresh one on the same bus and directories,
+    /// with the options of `start`; returns once it owns `org.freedesktop.secrets`.
+    /// Runs `keyring-ctl DIR restart`.
+    ///
+    /// - Throws: `TestSupportError` with keyring-ctl's message when the new daemon does not come up.
+    public func restartKeyring() throws {
+        try keyringControl("restart")
+    }
+
+    /// Runs `executable` with this bus's `environment` plus `extraEnvironment`.
+    /// See `runProcess(_:_:environment:stdin:timeout:)`.
+    public func run(
+        _ executable: String,
+        _ arguments: [String],
+        extraEnvironment: [String: String] = [:],
+        stdin: [UInt8]? = nil,
+        timeout: Duration = .seconds(30)
+    ) throws -> ProcessResult {
+        try runProcess(
+            executable, arguments,
+            environment: environment.merging(extraEnvironment) { $1 },
+            stdin: stdin, timeout: timeout)
+    }
+
+    /// Runs `executable` with this bus's `environment` plus `extraEnvironment`, on a thread of
+    /// its own. See `runProcess(_:_:environment:stdin:timeout:)`.
+    public func run(
+        _ executable: String,
+        _ arguments: [String],
+        extraEnvironment: [String: String] = [:],
+        stdin: [UInt8]? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws -> ProcessResult {
+        try await runProcess(
+            executable, arguments,
+            environment: environment.merging(extraEnvironment) { $1 },
+            stdin: stdin, timeout: timeout)
+    }
+
+    /// Stops the keyring and the bus by PID (TERM, then KILL) and removes the directory.
+    /// Safe to call more than once; `deinit` calls it. Runs `stop-bus DIR --remove`.
+    public func stop() {
+        let alreadyStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        if alreadyStopped { return }
+        let keep = ProcessInfo.processInfo.environment["KEYRING_TEST_KEEP_DIRS"].map { !$0.isEmpty && $0 != "0" } ?? false
+        let arguments = keep ? [directory.path] : [directory.path, "--remove"]
+        do {
+            let result = try Self.runScript("stop-bus", arguments, timeout: .seconds(30))
+            if !result.succeeded {
+                FileHandle.standardError.write(Data("TestBus: stop-bus \(directory.path): \(result)\n".utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("TestBus: stop-bus \(directory.path): \(error)\n".utf8))
+        }
+    }
+
+    deinit {
+        stop()
+    }
+
+    // MARK: - Helpers
+
+    private func keyringControl(_ command: String) throws {
+        let result = try Self.runScript("keyring-ctl", [directory.path, command], timeout: .seconds(60))
+        guard result.succeeded else {
+            throw TestSupportError("dbus-fixtures/keyring-ctl \(directory.path) \(command) failed (\(result))")
+        }
+    }
+
+    private func pid(_ key: String) -> Int32? {
+        (try? Self.readEnvironmentFile(in: directory))?[key].flatMap { Int32($0) }
+    }
+
+    /// Runs a dbus-fixtures script with this process's PATH (and nothing else inherited).
+    private static func runScript(_ name: String, _ arguments: [String], timeout: Duration) throws -> ProcessResult {
+        var environment = ["LANG": "C.UTF-8"]
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return try runProcess(
+            fixturesDirectory.appendingPathComponent(name).path, arguments,
+            environment: environment, timeout: timeout)
+    }
+
+    /// Parses `DIR/env`: `KEY=value` lines.
+    private static func readEnvironmentFile(in directory: URL) throws -> [String: String] {
+        let file = directory.appendingPathComponent("env")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw TestSupportError("cannot read \(file.path)")
+        }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return values
+    }
+
+    /// A new, empty directory with a path short enough for a unix socket inside it.
+    private static func makeTemporaryDirectory() throws -> URL {
+        var base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        // start-bus accepts these characters only, and a unix socket path has at most ~100 bytes.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-")
+        if base.count > 60 || !base.hasPrefix("/") || !base.allSatisfy(allowed.contains) { base = "/tmp" }
+        var template = Array("\(base)/swift-keyring-bus.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestSupportError("mkdtemp in \(base) failed: \(String(cString: strerror(errno)))")
+        }
+        return URL(fileURLWithPath: String(cString: made), isDirectory: true)
+    }
+}
