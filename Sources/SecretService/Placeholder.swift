@@ -1,1 +1,1 @@
-// SecretService
+// placeholder

@@ -1,0 +1,381 @@
+import DBus
+import Glibc
+import Testing
+import TestSupport
+
+/// Two connections on a private bus: one exports objects, the other calls them.
+@Suite("Connection on a private bus")
+struct ConnectionTests {
+    static let echoPath: DBusObjectPath = "/org/swiftkeyring/Test"
+    static let echoInterface = "org.swiftkeyring.Test"
+
+    /// Starts a bus, a server connection exporting an echo/failing/silent object, and a client.
+    func withPair(_ body: (DBusConnection, DBusConnection) async throws -> Void) async throws {
+        let bus = try TestBus.start(keyring: false)
+        defer { bus.stop() }
+        let server = try await DBusConnection.connect(to: .address(bus.address))
+        let client = try await DBusConnection.connect(to: .address(bus.address))
+        try server.export(path: Self.echoPath, interface: Self.echoInterface) { call in
+            switch call.member {
+            case "Echo":
+                return call.body
+            case "Fail":
+                throw DBusError.reply(name: "org.swiftkeyring.Error.Refused", message: "refused on purpose")
+            case "Silent":
+                try await Task.sleep(for: .seconds(3600))
+                return []
+            case "Emit":
+                try server.emitSignal(
+                    path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: call.body)
+                return []
+            default:
+                throw DBusError.reply(name: DBusError.Name.unknownMethod, message: "no such method")
+            }
+        }
+        try await body(server, client)
+        server.close()
+        client.close()
+    }
+
+    func echo(_ client: DBusConnection, _ server: DBusConnection, _ values: [DBusValue]) async throws -> [DBusValue] {
+        try await client.call(
+            destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Echo",
+            arguments: values
+        ).body
+    }
+
+    static let everyType: [DBusValue] = [
+        .byte(0), .byte(255), .boolean(true), .boolean(false),
+        .int16(.min), .int16(.max), .uint16(.max), .int32(.min), .int32(.max), .uint32(.max),
+        .int64(.min), .int64(.max), .uint64(.max), .double(-0.5), .double(.infinity), .double(1e300),
+        .string(""), .string("ünïcødé ✓ 𝄞"), .objectPath("/"), .objectPath("/a/b_c/D9"),
+        .signature(""), .signature("a{sv}(oayays)"),
+        .bytes([]), .bytes(Array(0...255)),
+        .array(.string, []), .strings(["a", "b", ""]),
+        .array(.array(.int32), [.array(.int32, [.int32(1)]), .array(.int32, [])]),
+        .dictionary(key: .string, value: .variant, []),
+        .variantDictionary(["label": .string("x"), "n": .uint64(3), "nested": .variantDictionary(["deep": .bytes([1, 2])])]),
+        .dictionary(key: .int32, value: .string, [DBusDictionaryEntry(key: .int32(-1), value: .string("minus one"))]),
+        .dictionary(key: .objectPath, value: .structure([.objectPath, .array(.byte), .array(.byte), .string]), []),
+        .structure([.objectPath("/session/1"), .bytes([0, 1]), .bytes([2, 3]), .string("text/plain")]),
+        .structure([.structure([.structure([.int32(1)])]), .variant(.variant(.variant(.string("three deep"))))]),
+        .array(.variant, [.variant(.int32(1)), .variant(.string("s")), .variant(.bytes([9]))]),
+        .variant(.array(.structure([.string, .variant]), [.structure([.string("k"), .variant(.boolean(true))])])),
+    ]
+
+    @Test func everyTypeRoundTripsThroughAnExportedObject() async throws {
+        try await withPair { server, client async throws in
+            for value in Self.everyType {
+                let reply = try await echo(client, server, [value])
+                #expect(reply == [value], "\(value.type)")
+            }
+            // All at once, as one message.
+            #expect(try await echo(client, server, Self.everyType) == Self.everyType)
+        }
+    }
+
+    @Test func variantsNestToAnyDepth() async throws {
+        try await withPair { server, client async throws in
+            var value = DBusValue.string("core")
+            for _ in 0..<60 { value = .variant(value) }
+            #expect(try await echo(client, server, [value]) == [value])
+        }
+    }
+
+    @Test func byteArraysStayContiguousAndLarge() async throws {
+        try await withPair { server, client async throws in
+            let big = (0..<(10 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let reply = try await echo(client, server, [.bytes(big)])
+            guard case .bytes(let bytes) = reply.first else {
+                Issue.record("expected ay, got \(reply)")
+                return
+            }
+            #expect(bytes == big)
+        }
+    }
+
+    @Test func fileDescriptorsAreDuplicatedAcrossTheBus() async throws {
+        try await withPair { server, client async throws in
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            defer { close(fds[0]); close(fds[1]) }
+            let reply = try await echo(client, server, [.unixFD(fds[1])])
+            guard case .unixFD(let received) = reply.first else {
+                Issue.record("expected h, got \(reply)")
+                return
+            }
+            defer { close(received) }
+            #expect(received != fds[1])
+            #expect(write(received, "x", 1) == 1)
+            var byte: UInt8 = 0
+            #expect(read(fds[0], &byte, 1) == 1 && byte == UInt8(ascii: "x"))
+        }
+    }
+
+    @Test func aReplyOfTheWrongSignatureIsATypedError() async throws {
+        try await withPair { server, client async throws in
+            let reply = try await client.call(
+                destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Echo",
+                arguments: [.int32(1)])
+            #expect {
+                _ = try reply.body(matching: "s")
+            } throws: { error in
+                let error = error as? DBusError
+                return error?.code == .typeMismatch && error?.message.contains("'i'") == true
+            }
+        }
+    }
+
+    @Test func errorsCarryTheirDBusNameAndMessage() async throws {
+        try await withPair { server, client async throws in
+            await #expect {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Fail")
+            } throws: { error in
+                let error = error as? DBusError
+                return error?.code == .remote && error?.name == "org.swiftkeyring.Error.Refused"
+                    && error?.message == "refused on purpose"
+            }
+            await #expect {
+                try await client.call(
+                    destination: "org.swiftkeyring.Nobody", path: "/", interface: "org.swiftkeyring.X", member: "Y")
+            } throws: { error in
+                (error as? DBusError)?.name == DBusError.Name.serviceUnknown
+            }
+            await #expect {
+                try await client.call(
+                    destination: server.uniqueName, path: "/not/exported", interface: Self.echoInterface, member: "Echo")
+            } throws: { error in
+                (error as? DBusError)?.name == DBusError.Name.unknownMethod
+            }
+        }
+    }
+
+    @Test func invalidArgumentsNeverReachLibdbus() async throws {
+        try await withPair { server, client async throws in
+            await #expect {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Echo",
+                    arguments: [.string("a\0b")])
+            } throws: { error in
+                (error as? DBusError)?.code == .invalidArgument
+            }
+            await #expect {
+                try await client.call(destination: "bad..name", path: "/", interface: nil, member: "X")
+            } throws: { error in
+                (error as? DBusError)?.code == .invalidArgument
+            }
+            await #expect {
+                try await client.call(destination: server.uniqueName, path: "/", interface: "nodots", member: "X")
+            } throws: { error in
+                (error as? DBusError)?.code == .invalidArgument
+            }
+            // The connection is still fine.
+            #expect(try await echo(client, server, [.int32(5)]) == [.int32(5)])
+        }
+    }
+
+    @Test func aPeerThatNeverAnswersEndsAtTheDeadline() async throws {
+        try await withPair { server, client async throws in
+            let clock = ContinuousClock()
+            let start = clock.now
+            await #expect {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Silent",
+                    timeout: .milliseconds(300))
+            } throws: { error in
+                (error as? DBusError)?.code == .timedOut
+            }
+            let elapsed = clock.now - start
+            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(3))
+            // Later calls still work.
+            #expect(try await echo(client, server, [.boolean(true)]) == [.boolean(true)])
+        }
+    }
+
+    @Test func cancellationEndsACall() async throws {
+        try await withPair { server, client async throws in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let task = Task {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Silent",
+                    timeout: .seconds(60))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            task.cancel()
+            let result = await task.result
+            #expect(throws: CancellationError.self) { try result.get() }
+            #expect(clock.now - start < .seconds(5))
+            #expect(try await echo(client, server, [.byte(1)]) == [.byte(1)])
+        }
+    }
+
+    @Test func aPeerThatLeavesWithoutAnsweringGivesAnError() async throws {
+        try await withPair { server, client async throws in
+            let task = Task {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Silent",
+                    timeout: .seconds(60))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            server.close()
+            let result = await task.result
+            #expect {
+                try result.get()
+            } throws: { error in
+                (error as? DBusError)?.code == .remote  // the bus answers NoReply for the vanished peer
+            }
+        }
+    }
+
+    @Test func signalsArriveOnTheirStreamAndOnlyThere() async throws {
+        try await withPair { server, client async throws in
+            let ticks = try await client.signals(matching: DBusMatchRule(interface: Self.echoInterface, member: "Ticked"))
+            let others = try await client.signals(matching: DBusMatchRule(interface: Self.echoInterface, member: "Other"))
+            for i in 0..<5 {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Emit",
+                    arguments: [.int32(Int32(i)), .string("tick")])
+            }
+            var received: [Int32] = []
+            for await signal in ticks {
+                #expect(signal.sender == server.uniqueName)
+                #expect(signal.path == Self.echoPath)
+                received.append(try signal.body(matching: "is")[0].asInt32())
+                if received.count == 5 { break }
+            }
+            #expect(received == [0, 1, 2, 3, 4])
+            // Nothing matched the other rule.
+            await #expect {
+                try await withDeadline(.milliseconds(200), "a signal on the other stream") {
+                    for await signal in others { return signal.member ?? "" }
+                    return "stream ended"
+                }
+            } throws: { error in
+                (error as? DBusError)?.code == .timedOut
+            }
+        } 
+    }
+
+    @Test func argumentMatchesFilterSignals() async throws {
+        try await withPair { server, client async throws in
+            let only = try await client.signals(matching: DBusMatchRule(
+                interface: Self.echoInterface, member: "Ticked", arguments: [1: "wanted"]))
+            for word in ["unwanted", "wanted"] {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Emit",
+                    arguments: [.int32(0), .string(word)])
+            }
+            for await signal in only {
+                #expect(try signal.body[1].asString() == "wanted")
+                break
+            }
+        }
+    }
+
+    @Test func aThousandPipelinedCallsEachGetTheirOwnReply() async throws {
+        try await withPair { server, client async throws in
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<1000 {
+                    group.addTask {
+                        let value = DBusValue.structure([.int32(Int32(i)), .string("call \(i)")])
+                        return try await echo(client, server, [value]) == [value]
+                    }
+                }
+                var matched = 0
+                for try await ok in group where ok { matched += 1 }
+                #expect(matched == 1000)
+            }
+        }
+    }
+
+    @Test func namesCanBeRequestedWatchedAndAwaited() async throws {
+        try await withPair { server, client async throws in
+            let name = "org.swiftkeyring.Waited"
+            #expect(try await client.nameHasOwner(name) == false)
+            #expect(try await client.nameOwner(name) == nil)
+            async let owner = client.waitForName(name, timeout: .seconds(5))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await server.requestName(name) == .primaryOwner)
+            #expect(try await owner == server.uniqueName)
+            #expect(try await client.nameHasOwner(name))
+            #expect(try await server.requestName(name) == .alreadyOwner)
+            #expect(try await client.requestName(name) == .exists)
+
+            await #expect {
+                try await client.waitForName("org.swiftkeyring.Never", timeout: .milliseconds(200))
+            } throws: { error in
+                (error as? DBusError)?.code == .timedOut
+            }
+        }
+    }
+
+    @Test func aClosedConnectionFailsCallsClearly() async throws {
+        try await withPair { server, client async throws in
+            client.close()
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(!client.isConnected)
+            await #expect {
+                try await echo(client, server, [])
+            } throws: { error in
+                (error as? DBusError)?.code == .closed
+            }
+        }
+    }
+
+    @Test func aVanishedBusFailsCallsInFlightWithDisconnected() async throws {
+        let bus = try TestBus.start(keyring: false)
+        let server = try await DBusConnection.connect(to: .address(bus.address))
+        let client = try await DBusConnection.connect(to: .address(bus.address))
+        try server.export(path: Self.echoPath, interface: Self.echoInterface) { _ in
+            try await Task.sleep(for: .seconds(3600))
+            return []
+        }
+        let task = Task {
+            try await client.call(
+                destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Silent",
+                timeout: .seconds(60))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        bus.stop()
+        let result = await task.result
+        #expect {
+            try result.get()
+        } throws: { error in
+            (error as? DBusError)?.code == .disconnected
+        }
+        #expect(!client.isConnected)
+    }
+}
+
+@Suite("gnome-keyring on a private bus")
+struct GnomeKeyringReachabilityTests {
+    @Test func gnomeKeyringAnswersPingAndCollections() async throws {
+        let bus = try TestBus.start(keyring: true)
+        defer { bus.stop() }
+        let connection = try await DBusConnection.connect(to: .address(bus.address))
+        defer { connection.close() }
+        try await connection.call(
+            destination: "org.freedesktop.secrets", path: "/org/freedesktop/secrets",
+            interface: "org.freedesktop.DBus.Peer", member: "Ping")
+        let collections = try await connection.property(
+            "Collections", interface: "org.freedesktop.Secret.Service", path: "/org/freedesktop/secrets",
+            destination: "org.freedesktop.secrets"
+        ).asObjectPaths()
+        #expect(collections.contains("/org/freedesktop/secrets/collection/login"))
+
+        let all = try await connection.allProperties(
+            interface: "org.freedesktop.Secret.Collection", path: "/org/freedesktop/secrets/collection/login",
+            destination: "org.freedesktop.secrets")
+        #expect(try all["Locked"]?.asBool() == false)
+
+        try await connection.setProperty(
+            "Label", to: .string("Renamed login"), interface: "org.freedesktop.Secret.Collection",
+            path: "/org/freedesktop/secrets/collection/login", destination: "org.freedesktop.secrets")
+        let label = try await connection.property(
+            "Label", interface: "org.freedesktop.Secret.Collection", path: "/org/freedesktop/secrets/collection/login",
+            destination: "org.freedesktop.secrets")
+        #expect(try label.asString() == "Renamed login")
+    }
+}
