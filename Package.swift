@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "keyring-bench", dependencies: ["KeyringKit", "SecretService", "DBus"]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["DBus"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["DBus", "SecretService"], path: "Tests/TestSupport"),
         .testTarget(name: "DBusTests", dependencies: ["DBus", "TestSupport"]),
         .testTarget(name: "SecretServiceTests", dependencies: ["SecretService", "DBus", "TestSupport"]),
         .testTarget(name: "KeyringKitTests", dependencies: ["KeyringKit", "SecretService", "TestSupport"]),

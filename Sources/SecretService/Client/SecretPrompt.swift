@@ -1,0 +1,57 @@
+public import DBus
+
+/// A Secret Service prompt (`org.freedesktop.Secret.Prompt`): something the daemon must ask the
+/// user before it can finish an operation (unlock, create or delete a collection).
+///
+/// Waiting is always bounded. Cancelling or timing out stops the wait only: the prompt is not
+/// dismissed, because `Dismiss` on an Unlock prompt while gnome-keyring 42 shows it aborts the daemon.
+public struct SecretPrompt: Sendable {
+    /// The prompt object.
+    public let path: DBusObjectPath
+    let connection: DBusConnection
+    let windowID: String
+    let defaultTimeout: Duration
+
+    /// Shows the prompt and waits for `Completed` (`Prompt(s window_id)`).
+    ///
+    /// Subscribes to `Completed` before calling `Prompt`, so the answer cannot be missed.
+    /// - Parameter timeout: how long the user may take; the client's prompt timeout when `nil`.
+    /// - Returns: the prompt's result (`o` for creations, `ao` for unlock/lock/delete).
+    /// - Throws: ``SecretServiceError`` `.promptDismissed`, `.promptTimedOut`, `.serviceVanished`;
+    ///   `CancellationError` when the task is cancelled.
+    public func complete(timeout: Duration? = nil) async throws -> DBusValue {
+        let proxy = PromptProxy(connection: connection, path: path)
+        let what = "waiting for the Secret Service prompt \(path)"
+        do {
+            let completions = try await proxy.completions()
+            try await proxy.prompt(windowID: windowID)
+            let limit = timeout ?? defaultTimeout
+            return try await withDeadline(limit, what) { () async throws -> DBusValue in
+                for await signal in completions {
+                    let body = try signal.body(matching: "bv")
+                    if try body[0].asBool() {
+                        throw SecretServiceError(.promptDismissed, "the prompt was dismissed: the operation was cancelled by the user")
+                    }
+                    return try body[1].asVariant()
+                }
+                try Task.checkCancellation()
+                throw DBusError(.disconnected, "the connection closed while waiting for the prompt")
+            }
+        } catch let error as DBusError where error.code == .timedOut && error.name == nil {
+            throw SecretServiceError(
+                .promptTimedOut, "nobody answered the Secret Service prompt within \(timeout ?? defaultTimeout)", underlying: error)
+        } catch {
+            throw SecretServiceError.translating(error, what)
+        }
+    }
+
+    /// Dismisses the prompt (`Dismiss()`). Avoid on an Unlock prompt that is being shown (see above).
+    /// - Throws: ``SecretServiceError``.
+    public func dismiss() async throws {
+        do {
+            try await PromptProxy(connection: connection, path: path).dismiss()
+        } catch {
+            throw SecretServiceError.translating(error, "dismissing prompt \(path)")
+        }
+    }
+}

@@ -1,0 +1,374 @@
+public import DBus
+
+/// A client of the Secret Service (`org.freedesktop.secrets`): gnome-keyring, KWallet, KeePassXC.
+///
+/// Connects lazily, opens one encrypted session (`dh-ietf1024-sha256-aes128-cbc-pkcs7`) and reuses
+/// it for every operation. When the daemon exits or restarts, the call in flight fails with
+/// `.serviceVanished` and the next call reconnects and opens a new session by itself.
+///
+/// ```swift
+/// let client = SecretServiceClient()
+/// let login = try await client.defaultCollection()
+/// try await login.store(label: "token", attributes: ["service": "api"], secret: Secret("s3cret"))
+/// let secret = try await client.lookup(["service": "api"])
+/// ```
+public actor SecretServiceClient {
+    /// How a session encrypts secrets on the bus.
+    public enum SessionAlgorithm: Sendable, Hashable {
+        /// DH, falling back to `plain` only when the server answers `NotSupported`.
+        case automatic
+        /// DH only: fail when the server does not support it.
+        case diffieHellman
+        /// No encryption on the bus (the caller asked for it).
+        case plain
+    }
+
+    /// Settings for a client.
+    public struct Options: Sendable {
+        /// Which bus to use.
+        public var bus: DBusBus
+        /// Deadline for each D-Bus call.
+        public var callTimeout: Duration
+        /// Deadline for a prompt (a human typing a password).
+        public var promptTimeout: Duration
+        /// Whether operations may show prompts; when false they fail at once with `.locked` or `.promptRequired`.
+        public var allowsPrompts: Bool
+        /// The window the prompt should be attached to (X11 id as text, or empty).
+        public var windowID: String
+        /// The session algorithm.
+        public var algorithm: SessionAlgorithm
+
+        public init(
+            bus: DBusBus = .session, callTimeout: Duration = .seconds(10), promptTimeout: Duration = .seconds(120),
+            allowsPrompts: Bool = true, windowID: String = "", algorithm: SessionAlgorithm = .automatic
+        ) {
+            self.bus = bus
+            self.callTimeout = callTimeout
+            self.promptTimeout = promptTimeout
+            self.allowsPrompts = allowsPrompts
+            self.windowID = windowID
+            self.algorithm = algorithm
+        }
+    }
+
+    struct State: Sendable {
+        let connection: DBusConnection
+        let session: SecretSession
+    }
+
+    /// The client's settings.
+    public let options: Options
+    private var state: State?
+    private var opening: Task<State, any Error>?
+
+    /// A client; nothing is connected until the first call.
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    deinit {
+        if let state {
+            state.session.close(on: state.connection)
+            state.connection.close()
+        }
+    }
+
+    // MARK: - Connection and session
+
+    /// Connects and opens the session now instead of on the first call.
+    /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when there is no bus or no daemon.
+    public func connect() async throws {
+        _ = try await current()
+    }
+
+    /// Whether secrets are encrypted on the bus (false only for a `plain` session).
+    public var isSessionEncrypted: Bool {
+        get async throws { try await current().session.isEncrypted }
+    }
+
+    /// Closes the session and the connection; the next call opens new ones.
+    public func disconnect() {
+        if let state {
+            state.session.close(on: state.connection)
+            state.connection.close()
+        }
+        state = nil
+    }
+
+    func current() async throws -> State {
+        if let state, state.connection.isConnected { return state }
+        state = nil
+        if let opening { return try await opening.value }
+        let options = self.options
+        let task = Task { () async throws -> State in
+            let connection: DBusConnection
+            do {
+                connection = try await DBusConnection.connect(
+                    to: options.bus, options: DBusConnection.Options(callTimeout: options.callTimeout))
+            } catch {
+                throw SecretServiceError.translating(error, "connecting to the session bus")
+            }
+            do {
+                let session = try await SecretSession.open(on: connection, algorithm: options.algorithm)
+                return State(connection: connection, session: session)
+            } catch {
+                connection.close()
+                throw SecretServiceError.translating(error, "opening a Secret Service session")
+            }
+        }
+        opening = task
+        defer { opening = nil }
+        let opened = try await task.value
+        state = opened
+        return opened
+    }
+
+    private func invalidate(_ failed: State) {
+        guard let state, state.session === failed.session else { return }
+        state.session.close(on: state.connection)
+        if !state.connection.isConnected { state.connection.close() }
+        self.state = nil
+    }
+
+    /// Runs `body` with the current connection and session, translating errors. A call refused
+    /// with `NoSession` (the daemon restarted since the session opened) is retried once on a new
+    /// session; a daemon that vanishes mid-call fails the call and resets the session.
+    func perform<T: Sendable>(_ what: String, _ body: @Sendable (State) async throws -> T) async throws -> T {
+        var retried = false
+        while true {
+            let state = try await current()
+            do {
+                return try await body(state)
+            } catch {
+                let translated = SecretServiceError.translating(error, what)
+                guard let serviceError = translated as? SecretServiceError else { throw translated }
+                switch serviceError.code {
+                case .noSession where !retried:
+                    invalidate(state)
+                    retried = true
+                    continue
+                case .serviceVanished, .serviceUnavailable, .noSession:
+                    invalidate(state)
+                default:
+                    break
+                }
+                throw translated
+            }
+        }
+    }
+
+    // MARK: - Prompts
+
+    nonisolated func prompt(_ path: DBusObjectPath, _ state: State) -> SecretPrompt {
+        SecretPrompt(path: path, connection: state.connection, windowID: options.windowID, defaultTimeout: options.promptTimeout)
+    }
+
+    /// Completes `path` if it is a prompt, according to the prompt policy.
+    /// - Parameter refusal: the error to throw when prompts are not allowed.
+    func completePrompt(_ path: DBusObjectPath, _ state: State, refusal: @autoclosure () -> SecretServiceError) async throws -> DBusValue? {
+        guard path != .root else { return nil }
+        guard options.allowsPrompts else {
+            // Never shown, so dismissing is safe; it frees the daemon's prompt object.
+            try? state.connection.callNoReply(
+                destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.promptInterface,
+                member: "Dismiss")
+            throw refusal()
+        }
+        return try await prompt(path, state).complete()
+    }
+
+    // MARK: - Service
+
+    /// Every collection (property `Collections`).
+    /// - Throws: ``SecretServiceError``.
+    public func collections() async throws -> [SecretCollection] {
+        try await perform("listing collections") { state in
+            try await ServiceProxy(connection: state.connection).collections()
+        }.map { SecretCollection(client: self, path: $0) }
+    }
+
+    /// The collection an alias points to (`ReadAlias`), or `nil` when the alias is not set.
+    /// - Throws: ``SecretServiceError``.
+    public func collection(alias: String) async throws -> SecretCollection? {
+        let path = try await perform("reading alias '\(alias)'") { state in
+            try await ServiceProxy(connection: state.connection).readAlias(alias)
+        }
+        return path == .root ? nil : SecretCollection(client: self, path: path)
+    }
+
+    /// Points an alias at a collection, or removes it with `nil` (`SetAlias`).
+    /// - Throws: ``SecretServiceError``.
+    public func setAlias(_ alias: String, to collection: SecretCollection?) async throws {
+        try await perform("setting alias '\(alias)'") { state in
+            try await ServiceProxy(connection: state.connection).setAlias(alias, collection: collection?.path ?? .root)
+        }
+    }
+
+    /// The default collection: the `default` alias, else the `login` collection.
+    /// - Throws: ``SecretServiceError`` `.noDefaultCollection` when neither exists (a fresh or odd
+    ///   setup); ``createCollection(label:alias:)`` with alias `default` makes one.
+    public func defaultCollection() async throws -> SecretCollection {
+        if let collection = try await collection(alias: "default") { return collection }
+        let paths = try await perform("listing collections") { state in
+            try await ServiceProxy(connection: state.connection).collections()
+        }
+        if paths.contains(SecretServiceNames.loginCollectionPath) {
+            return SecretCollection(client: self, path: SecretServiceNames.loginCollectionPath)
+        }
+        throw SecretServiceError(
+            .noDefaultCollection,
+            "the Secret Service has no default collection (no 'default' alias and no 'login' collection); "
+                + "create one, for example with `keyring create default` or your desktop's keyring manager")
+    }
+
+    /// Creates a collection (`CreateCollection`), completing its prompt (the daemon asks for a password).
+    /// - Parameters:
+    ///   - label: the name people see.
+    ///   - alias: an alias to point at it (`"default"`), or `""`.
+    /// - Throws: ``SecretServiceError`` `.promptRequired` when prompts are not allowed, `.promptDismissed`,
+    ///   `.promptTimedOut`.
+    public func createCollection(label: String, alias: String = "") async throws -> SecretCollection {
+        let path = try await perform("creating collection '\(label)'") { state -> DBusObjectPath in
+            let (path, prompt) = try await ServiceProxy(connection: state.connection).createCollection(
+                properties: ["org.freedesktop.Secret.Collection.Label": .string(label)], alias: alias)
+            guard path == .root else { return path }
+            let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                .promptRequired, "creating collection '\(label)' needs a password prompt, and prompts are disabled"))
+            return try result?.asObjectPath() ?? .root
+        }
+        guard path != .root else {
+            throw SecretServiceError(.failed, "creating collection '\(label)' returned no collection")
+        }
+        return SecretCollection(client: self, path: path)
+    }
+
+    /// Items whose attributes include `attributes`, in every collection (`SearchItems`).
+    /// - Throws: ``SecretServiceError``.
+    public func searchItems(_ attributes: [String: String]) async throws -> (unlocked: [SecretItem], locked: [SecretItem]) {
+        let (unlocked, locked) = try await perform("searching items") { state in
+            try await ServiceProxy(connection: state.connection).searchItems(attributes)
+        }
+        return (unlocked.map { SecretItem(client: self, path: $0) }, locked.map { SecretItem(client: self, path: $0) })
+    }
+
+    /// Starts unlocking (`Unlock`) without completing any prompt: for callers that drive the
+    /// prompt themselves.
+    /// - Returns: what was unlocked at once, and the prompt for the rest (or `nil`).
+    /// - Throws: ``SecretServiceError``.
+    public func requestUnlock(_ objects: [DBusObjectPath]) async throws -> (unlocked: [DBusObjectPath], prompt: SecretPrompt?) {
+        try await perform("unlocking") { state in
+            let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
+            return (done, prompt == .root ? nil : self.prompt(prompt, state))
+        }
+    }
+
+    /// Unlocks collections or items (`Unlock`), completing the prompt if the policy allows.
+    /// - Returns: the objects now unlocked.
+    /// - Throws: ``SecretServiceError`` `.locked` (naming the object and how to unlock it) when a
+    ///   prompt is needed and prompts are disabled; `.promptDismissed`; `.promptTimedOut`.
+    @discardableResult
+    public func unlock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
+        try await perform("unlocking") { state in
+            let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
+            let names = objects.map { SecretServiceClient.displayName($0) }.joined(separator: ", ")
+            guard let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                .locked,
+                "\(names) is locked and prompting is disabled; unlock it first (for example `keyring unlock`, "
+                    + "or log in to the desktop session), or allow prompts"))
+            else { return done }
+            return done + (try result.asObjectPaths())
+        }
+    }
+
+    /// Locks collections or items (`Lock`).
+    /// - Returns: the objects now locked.
+    /// - Throws: ``SecretServiceError``.
+    @discardableResult
+    public func lock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
+        try await perform("locking") { state in
+            let (done, prompt) = try await ServiceProxy(connection: state.connection).lock(objects)
+            guard let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                .promptRequired, "locking needs a prompt, and prompts are disabled"))
+            else { return done }
+            return done + (try result.asObjectPaths())
+        }
+    }
+
+    /// The secrets of many items in one round trip (`GetSecrets`). Locked items are left out.
+    /// - Throws: ``SecretServiceError``.
+    public func secrets(for items: [SecretItem]) async throws -> [DBusObjectPath: Secret] {
+        guard !items.isEmpty else { return [:] }
+        return try await perform("reading \(items.count) secrets") { state in
+            let entries = try await ServiceProxy(connection: state.connection).getSecrets(
+                items.map(\.path), session: state.session.path)
+            var out: [DBusObjectPath: Secret] = [:]
+            for entry in entries {
+                out[try entry.key.asObjectPath()] = try state.session.decode(entry.value)
+            }
+            return out
+        }
+    }
+
+    /// The secret of the first item matching `attributes` in any collection, or `nil`.
+    ///
+    /// Two round trips when the item is unlocked (`SearchItems`, `GetSecret`). A locked match is
+    /// unlocked according to the prompt policy.
+    /// - Throws: ``SecretServiceError`` `.locked` when only locked items match and prompts are disabled.
+    public func lookup(_ attributes: [String: String]) async throws -> Secret? {
+        let (unlocked, locked) = try await perform("searching items") { state in
+            try await ServiceProxy(connection: state.connection).searchItems(attributes)
+        }
+        var candidate = unlocked.first
+        if candidate == nil, let first = locked.first {
+            try await unlock([first])
+            candidate = first
+        }
+        guard let candidate else { return nil }
+        return try await SecretItem(client: self, path: candidate).secret()
+    }
+
+    /// The last element of a collection or item path, for messages ("'login'").
+    static func displayName(_ path: DBusObjectPath) -> String {
+        let elements = path.rawValue.split(separator: "/")
+        if let index = elements.firstIndex(of: "collection"), index + 1 < elements.count {
+            let collection = elements[index + 1]
+            if index + 2 < elements.count { return "item \(elements[index + 2]) in collection '\(collection)'" }
+            return "collection '\(collection)'"
+        }
+        return "'\(path.rawValue)'"
+    }
+
+    // MARK: - gnome-keyring's prompt-free interface
+
+    /// Creates a collection protected by `password`, with no prompt (gnome-keyring only,
+    /// `CreateWithMasterPassword`).
+    /// - Throws: ``SecretServiceError`` `.notSupported` on other daemons.
+    public func createCollection(label: String, masterPassword: Secret, alias: String = "") async throws -> SecretCollection {
+        let path = try await perform("creating collection '\(label)'") { state in
+            try await ServiceProxy(connection: state.connection).createWithMasterPassword(
+                properties: ["org.freedesktop.Secret.Collection.Label": .string(label)],
+                password: state.session.encode(masterPassword))
+        }
+        let collection = SecretCollection(client: self, path: path)
+        if !alias.isEmpty { try await setAlias(alias, to: collection) }
+        return collection
+    }
+
+    /// Unlocks a collection with its password, with no prompt (gnome-keyring only, `UnlockWithMasterPassword`).
+    /// - Throws: ``SecretServiceError`` `.denied` for a wrong password.
+    public func unlock(_ collection: SecretCollection, masterPassword: Secret) async throws {
+        try await perform("unlocking \(Self.displayName(collection.path))") { state in
+            try await ServiceProxy(connection: state.connection).unlockWithMasterPassword(
+                collection.path, password: state.session.encode(masterPassword))
+        }
+    }
+
+    /// Changes a collection's password, with no prompt (gnome-keyring only, `ChangeWithMasterPassword`).
+    /// - Throws: ``SecretServiceError`` `.denied` when `old` is wrong.
+    public func changeMasterPassword(of collection: SecretCollection, from old: Secret, to new: Secret) async throws {
+        try await perform("changing the password of \(Self.displayName(collection.path))") { state in
+            try await ServiceProxy(connection: state.connection).changeWithMasterPassword(
+                collection.path, old: state.session.encode(old), new: state.session.encode(new))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import DBus
+
+/// Raw calls on one `org.freedesktop.Secret.Collection` object.
+struct CollectionProxy {
+    let connection: DBusConnection
+    let path: DBusObjectPath
+
+    private func call(_ member: String, _ arguments: [DBusValue]) async throws -> DBusMessage {
+        try await connection.call(
+            destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.collectionInterface,
+            member: member, arguments: arguments)
+    }
+
+    /// `Delete() -> o prompt`.
+    func delete() async throws -> DBusObjectPath {
+        try await call("Delete", []).body(matching: "o")[0].asObjectPath()
+    }
+
+    /// `SearchItems(a{ss}) -> ao`.
+    func searchItems(_ attributes: [String: String]) async throws -> [DBusObjectPath] {
+        try await call("SearchItems", [.stringDictionary(attributes)]).body(matching: "ao")[0].asObjectPaths()
+    }
+
+    /// `CreateItem(a{sv} properties, (oayays) secret, b replace) -> (o item, o prompt)`.
+    func createItem(properties: [String: DBusValue], secret: DBusValue, replace: Bool) async throws -> (item: DBusObjectPath, prompt: DBusObjectPath) {
+        let body = try await call("CreateItem", [.variantDictionary(properties), secret, .boolean(replace)]).body(matching: "oo")
+        return (try body[0].asObjectPath(), try body[1].asObjectPath())
+    }
+
+    /// `GetAll` of the collection's properties.
+    func properties() async throws -> [String: DBusValue] {
+        try await connection.allProperties(
+            interface: SecretServiceNames.collectionInterface, path: path, destination: SecretServiceNames.busName)
+    }
+
+    /// One property (`Items`, `Label`, `Locked`, `Created`, `Modified`).
+    func property(_ name: String) async throws -> DBusValue {
+        try await connection.property(
+            name, interface: SecretServiceNames.collectionInterface, path: path, destination: SecretServiceNames.busName)
+    }
+
+    /// Writes `Label`.
+    func setLabel(_ label: String) async throws {
+        try await connection.setProperty(
+            "Label", to: .string(label), interface: SecretServiceNames.collectionInterface, path: path,
+            destination: SecretServiceNames.busName)
+    }
+}

@@ -1,0 +1,90 @@
+import DBus
+
+/// Raw calls on `org.freedesktop.Secret.Service` at `/org/freedesktop/secrets`, and gnome-keyring's
+/// prompt-free extension on the same object. Swift types in and out; no policy.
+struct ServiceProxy {
+    let connection: DBusConnection
+
+    private func call(_ member: String, _ arguments: [DBusValue], interface: String = SecretServiceNames.serviceInterface) async throws -> DBusMessage {
+        try await connection.call(
+            destination: SecretServiceNames.busName, path: SecretServiceNames.servicePath, interface: interface,
+            member: member, arguments: arguments)
+    }
+
+    /// `OpenSession(s algorithm, v input) -> (v output, o result)`.
+    func openSession(algorithm: String, input: DBusValue) async throws -> (output: DBusValue, session: DBusObjectPath) {
+        let body = try await call("OpenSession", [.string(algorithm), .variant(input)]).body(matching: "vo")
+        return (try body[0].asVariant(), try body[1].asObjectPath())
+    }
+
+    /// `CreateCollection(a{sv} properties, s alias) -> (o collection, o prompt)`.
+    func createCollection(properties: [String: DBusValue], alias: String) async throws -> (collection: DBusObjectPath, prompt: DBusObjectPath) {
+        let body = try await call("CreateCollection", [.variantDictionary(properties), .string(alias)]).body(matching: "oo")
+        return (try body[0].asObjectPath(), try body[1].asObjectPath())
+    }
+
+    /// `SearchItems(a{ss}) -> (ao unlocked, ao locked)`.
+    func searchItems(_ attributes: [String: String]) async throws -> (unlocked: [DBusObjectPath], locked: [DBusObjectPath]) {
+        let body = try await call("SearchItems", [.stringDictionary(attributes)]).body(matching: "aoao")
+        return (try body[0].asObjectPaths(), try body[1].asObjectPaths())
+    }
+
+    /// `Unlock(ao) -> (ao unlocked, o prompt)`.
+    func unlock(_ objects: [DBusObjectPath]) async throws -> (done: [DBusObjectPath], prompt: DBusObjectPath) {
+        let body = try await call("Unlock", [.objectPaths(objects)]).body(matching: "aoo")
+        return (try body[0].asObjectPaths(), try body[1].asObjectPath())
+    }
+
+    /// `Lock(ao) -> (ao locked, o prompt)`.
+    func lock(_ objects: [DBusObjectPath]) async throws -> (done: [DBusObjectPath], prompt: DBusObjectPath) {
+        let body = try await call("Lock", [.objectPaths(objects)]).body(matching: "aoo")
+        return (try body[0].asObjectPaths(), try body[1].asObjectPath())
+    }
+
+    /// `GetSecrets(ao items, o session) -> a{o(oayays)}`.
+    func getSecrets(_ items: [DBusObjectPath], session: DBusObjectPath) async throws -> [DBusDictionaryEntry] {
+        try await call("GetSecrets", [.objectPaths(items), .objectPath(session)]).body(matching: "a{o(oayays)}")[0]
+            .asDictionaryEntries()
+    }
+
+    /// `ReadAlias(s) -> o` (`/` when the alias is not set).
+    func readAlias(_ name: String) async throws -> DBusObjectPath {
+        try await call("ReadAlias", [.string(name)]).body(matching: "o")[0].asObjectPath()
+    }
+
+    /// `SetAlias(s, o)` (`/` removes the alias).
+    func setAlias(_ name: String, collection: DBusObjectPath) async throws {
+        _ = try await call("SetAlias", [.string(name), .objectPath(collection)])
+    }
+
+    /// Property `Collections ao`.
+    func collections() async throws -> [DBusObjectPath] {
+        try await connection.property(
+            "Collections", interface: SecretServiceNames.serviceInterface, path: SecretServiceNames.servicePath,
+            destination: SecretServiceNames.busName
+        ).asObjectPaths()
+    }
+
+    // MARK: gnome-keyring's prompt-free extension
+
+    /// `CreateWithMasterPassword(a{sv} properties, (oayays) password) -> o`.
+    func createWithMasterPassword(properties: [String: DBusValue], password: DBusValue) async throws -> DBusObjectPath {
+        try await call(
+            "CreateWithMasterPassword", [.variantDictionary(properties), password],
+            interface: SecretServiceNames.gnomeInternalInterface
+        ).body(matching: "o")[0].asObjectPath()
+    }
+
+    /// `UnlockWithMasterPassword(o collection, (oayays) password)`.
+    func unlockWithMasterPassword(_ collection: DBusObjectPath, password: DBusValue) async throws {
+        _ = try await call(
+            "UnlockWithMasterPassword", [.objectPath(collection), password], interface: SecretServiceNames.gnomeInternalInterface)
+    }
+
+    /// `ChangeWithMasterPassword(o collection, (oayays) old, (oayays) new)`.
+    func changeWithMasterPassword(_ collection: DBusObjectPath, old: DBusValue, new: DBusValue) async throws {
+        _ = try await call(
+            "ChangeWithMasterPassword", [.objectPath(collection), old, new],
+            interface: SecretServiceNames.gnomeInternalInterface)
+    }
+}
