@@ -426,6 +426,9 @@ final class FileKeyringStore: @unchecked Sendable {
         guard let created = try existingDirectory() else {
             throw KeyringError(.noStorageAccess, "could not create the keyring directory \(directory)")
         }
+        // Make the new directory's own entry durable too, so a crash cannot lose the whole folder.
+        let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+        try syncDirectory(parent.isEmpty ? "/" : parent)
         return created
     }
 
