@@ -56,6 +56,9 @@ let package = Package(
         .testTarget(name: "DBusTests", dependencies: ["DBus", "TestSupport"]),
         .testTarget(name: "SecretServiceTests", dependencies: ["SecretService", "DBus", "TestSupport"]),
         .testTarget(name: "KeyringKitTests", dependencies: ["KeyringKit", "SecretService", "TestSupport"]),
+        // A child process for KeyringKit's kill-and-concurrency tests; found next to the test bundle.
+        .executableTarget(
+            name: "keyring-file-stress", dependencies: ["KeyringKit", "SecretService"], path: "Tests/keyring-file-stress"),
         .testTarget(name: "KeyringCLITests", dependencies: ["TestSupport"]),
     ]
 )

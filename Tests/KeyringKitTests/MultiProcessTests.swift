@@ -1,0 +1,151 @@
+import Foundation
+import Glibc
+import KeyringKit
+import SecretService
+import Testing
+
+/// Runs `keyring-file-stress` (Tests/keyring-file-stress) as a child process.
+///
+/// The binary is built by `swift build`/`swift test` into the same directory as the test
+/// runner (`.build/<triple>/debug/`), so it is looked for next to `Bundle.main.executableURL`
+/// (the `*.xctest` runner), then next to `CommandLine.arguments[0]`, then in
+/// `.build/debug/` and `.build/release/` under the package root found from `#filePath`.
+final class StressChild: @unchecked Sendable {
+    static func binary(filePath: String = #filePath) -> URL? {
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL {
+            candidates.append(executable.deletingLastPathComponent())
+        }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug"))
+        candidates.append(root.appendingPathComponent(".build/release"))
+        return candidates.map { $0.appendingPathComponent("keyring-file-stress") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    let process = Process()
+    private let output = Pipe()
+    private let lock = NSLock()
+    private var text = ""
+    private var finished = false
+
+    init(directory: String, prefix: String, count: Int) throws {
+        let binary = try #require(Self.binary(), "keyring-file-stress was not built next to the tests; run `swift build` first")
+        process.executableURL = binary
+        process.arguments = [directory, prefix, String(count)]
+        process.environment = ["KEYRING_FILE_PASSWORD": EncryptedFileBackendTests.password, "PATH": "/usr/bin:/bin"]
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let reader = output.fileHandleForReading
+        let thread = Thread { [self] in
+            while true {
+                let data = reader.availableData
+                lock.lock()
+                if data.isEmpty {
+                    finished = true
+                    lock.unlock()
+                    return
+                }
+                text += String(decoding: data, as: UTF8.self)
+                lock.unlock()
+            }
+        }
+        thread.start()
+    }
+
+    /// Complete lines printed so far.
+    var lines: [String] {
+        lock.withLock { text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+    }
+
+    /// The accounts whose write the child acknowledged.
+    var acknowledged: [String] {
+        lock.withLock {
+            // Only lines ended by a newline count: a partly printed line was not acknowledged.
+            text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .filter { $0.hasPrefix("ack ") }.map { String($0.dropFirst(4)) }
+        }
+    }
+
+    private var isFinished: Bool { lock.withLock { finished } }
+
+    /// Waits until the child has acknowledged `count` writes, printed `done`, or the deadline passed.
+    func waitForAcknowledgements(_ count: Int, timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while acknowledged.count < count && !isFinished && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Waits for end of output (the child exited), with a deadline.
+    func waitForExit(timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !isFinished && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(isFinished, "keyring-file-stress did not exit in time")
+        if !isFinished { kill() }
+        process.waitUntilExit()
+    }
+
+    func kill() {
+        _ = Glibc.kill(process.processIdentifier, SIGKILL)
+    }
+}
+
+@Suite("Encrypted file backend across processes")
+struct MultiProcessTests {
+    @Test("the stress binary is found next to the tests")
+    func binaryFound() {
+        #expect(StressChild.binary() != nil)
+    }
+
+    @Test("SIGKILL in the middle of a write loop loses no acknowledged write")
+    func killMidWrite() async throws {
+        let directory = try TemporaryDirectory()
+        var acknowledged: [String] = []
+        for round in 0..<4 {
+            let child = try StressChild(directory: directory.keyrings, prefix: "round\(round)", count: 100_000)
+            try await child.waitForAcknowledgements(Int.random(in: 5...40))
+            // Let it get into the next write, at a random point.
+            try await Task.sleep(for: .microseconds(Int.random(in: 0...3000)))
+            child.kill()
+            try await child.waitForExit()
+            #expect(child.process.terminationReason == .uncaughtSignal)
+            let acks = child.acknowledged
+            #expect(acks.count >= 5)
+            acknowledged += acks
+        }
+        let backend = EncryptedFileBackendTests.backend(directory)
+        let stored = Set(try await backend.accounts(service: "stress", keyring: nil))
+        for account in acknowledged {
+            #expect(stored.contains(account), "acknowledged \(account) was lost")
+        }
+        let sample = try #require(acknowledged.last)
+        #expect(try await backend.get(service: "stress", account: sample, keyring: nil) == Secret("value-\(sample)"))
+        // Leftover temp files do not stop the next write, which removes them.
+        try await backend.set(Secret("after"), service: "stress", account: "after", keyring: nil, label: nil)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.keyrings).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("two processes writing at once lose nothing")
+    func twoWriters() async throws {
+        let directory = try TemporaryDirectory()
+        let count = 120
+        let first = try StressChild(directory: directory.keyrings, prefix: "first", count: count)
+        let second = try StressChild(directory: directory.keyrings, prefix: "second", count: count)
+        try await first.waitForExit(timeout: .seconds(120))
+        try await second.waitForExit(timeout: .seconds(120))
+        #expect(first.process.terminationStatus == 0)
+        #expect(second.process.terminationStatus == 0)
+        #expect(first.lines.last == "done")
+        #expect(second.lines.last == "done")
+        let backend = EncryptedFileBackendTests.backend(directory)
+        let stored = try await backend.accounts(service: "stress", keyring: nil)
+        let expected = (0..<count).flatMap { ["first-\($0)", "second-\($0)"] }
+        #expect(stored == expected.sorted())
+    }
+}
