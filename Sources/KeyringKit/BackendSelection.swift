@@ -1,4 +1,5 @@
 import Foundation
+import SecretService
 
 /// Chooses the backend a program uses when it does not construct one itself.
 ///
@@ -18,8 +19,19 @@ public struct BackendSelection: Sendable {
 
     /// The probe used unless a test replaces it. The Secret Service backend plugs in here, in
     /// this one line; until it exists the automatic choice finds no Secret Service.
-    package static let builtInSecretServiceProbe: SecretServiceProbe = { _ in
-        .failure(KeyringError(.unsupported, "this build of swift-keyring has no Secret Service backend yet"))
+    /// Connecting also opens the encrypted session, which the backend then reuses: the probe
+    /// costs no extra round trip. `KEYRING_NO_PROMPT=1` makes locked collections fail fast.
+    package static let builtInSecretServiceProbe: SecretServiceProbe = { environment in
+        do {
+            let allowsPrompts = !["1", "true", "yes"].contains(environment["KEYRING_NO_PROMPT"]?.lowercased() ?? "")
+            let client = SecretServiceClient(options: try .init(sessionBusIn: environment, allowsPrompts: allowsPrompts))
+            try await client.connect()
+            return .success(SecretServiceBackend(client: client))
+        } catch let error as SecretServiceError {
+            return .failure(SecretServiceBackend.keyringError(error))
+        } catch {
+            return .failure(KeyringError(.noStorageAccess, "the Secret Service cannot be reached: \(error)"))
+        }
     }
 
     /// What was chosen, and why.

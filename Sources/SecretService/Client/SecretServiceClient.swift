@@ -49,6 +49,18 @@ public actor SecretServiceClient {
             self.windowID = windowID
             self.algorithm = algorithm
         }
+
+        /// Options for the session bus named by `environment` (`DBUS_SESSION_BUS_ADDRESS`, else
+        /// `$XDG_RUNTIME_DIR/bus`), for callers that carry their own environment.
+        /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when it names no bus.
+        public init(sessionBusIn environment: [String: String], allowsPrompts: Bool = true) throws {
+            do {
+                let address = try DBusBus.session.resolve { environment[$0] }
+                self.init(bus: .address(address), allowsPrompts: allowsPrompts)
+            } catch {
+                throw SecretServiceError.translating(error, "finding the session bus")
+            }
+        }
     }
 
     struct State: Sendable {

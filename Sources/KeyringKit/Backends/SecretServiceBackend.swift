@@ -1,0 +1,229 @@
+public import SecretService
+
+/// The Secret Service backend: gnome-keyring, KWallet, KeePassXC over D-Bus.
+///
+/// Writes `service`, `username`, `application` and its own `xdg:schema` into the default
+/// collection with the label Python keyring uses (`Password for 'USER' on 'SERVICE'`), so Python
+/// keyring, go-keyring and keyring-rs read what it stores. Reads by `{service, username}` across
+/// collections, so it finds what they (and `secret-tool`) stored. Updates items in place instead of
+/// creating duplicates. A keyring is a collection, named by its path element (`login`) or label.
+public struct SecretServiceBackend: KeyringBackend {
+    public var name: String { "secret-service" }
+
+    /// The `xdg:schema` this backend writes. Readers that ignore schemas (Python keyring,
+    /// go-keyring, keyring-rs) still find the items.
+    public static let schema = "org.swiftkeyring.Password"
+
+    /// The client, shared by every call (one connection, one session).
+    public let client: SecretServiceClient
+    /// The `application` attribute written with each item.
+    public let application: String
+
+    /// A backend over `client`.
+    /// - Parameters:
+    ///   - client: the Secret Service client; its options decide the bus and the prompt policy.
+    ///   - application: the `application` attribute to write.
+    public init(client: SecretServiceClient = SecretServiceClient(), application: String = "swift-keyring") {
+        self.client = client
+        self.application = application
+    }
+
+    private static func lookupAttributes(service: String, account: String) -> [String: String] {
+        KeyringEntry.standardAttributes(service: service, account: account)
+    }
+
+    private func writeAttributes(service: String, account: String) -> [String: String] {
+        var attributes = Self.lookupAttributes(service: service, account: account)
+        attributes["application"] = application
+        attributes["xdg:schema"] = Self.schema
+        return attributes
+    }
+
+    // MARK: Entries
+
+    public func get(service: String, account: String, keyring: String?) async throws -> Secret? {
+        try await translating("reading \(service)/\(account)") {
+            let attributes = Self.lookupAttributes(service: service, account: account)
+            guard let keyring else { return try await client.lookup(attributes) }
+            let collection = try await collection(named: keyring)
+            guard let item = try await collection.searchItems(attributes).first else { return nil }
+            if try await item.isLocked() { try await collection.unlock() }
+            return try await item.secret()
+        }
+    }
+
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
+        try await translating("storing \(service)/\(account)") {
+            let collection = try await collection(for: keyring)
+            if try await collection.isLocked() { try await collection.unlock() }
+            let label = label ?? KeyringEntry.defaultLabel(service: service, account: account)
+            // Update what any program stored for this service and account, in place.
+            let existing = try await collection.searchItems(Self.lookupAttributes(service: service, account: account))
+            if existing.isEmpty {
+                try await collection.createItem(
+                    label: label, attributes: writeAttributes(service: service, account: account), secret: secret)
+                return
+            }
+            for item in existing {
+                try await item.setSecret(secret)
+                if try await item.label() != label { try await item.setLabel(label) }
+            }
+        }
+    }
+
+    public func delete(service: String, account: String, keyring: String?) async throws -> Bool {
+        try await translating("deleting \(service)/\(account)") {
+            let attributes = Self.lookupAttributes(service: service, account: account)
+            var items: [SecretItem]
+            if let keyring {
+                let collection = try await collection(named: keyring)
+                if try await collection.isLocked() { try await collection.unlock() }
+                items = try await collection.searchItems(attributes)
+            } else {
+                let (unlocked, locked) = try await client.searchItems(attributes)
+                if !locked.isEmpty { try await client.unlock(locked.map(\.path)) }
+                items = unlocked + locked
+            }
+            for item in items { try await item.delete() }
+            return !items.isEmpty
+        }
+    }
+
+    public func accounts(service: String, keyring: String?) async throws -> [String] {
+        let entries = try await search(attributes: ["service": service], keyring: keyring)
+        return Array(Set(entries.map(\.account))).sorted()
+    }
+
+    public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
+        try await translating("searching") {
+            var items: [SecretItem]
+            if let keyring {
+                items = try await collection(named: keyring).searchItems(attributes)
+            } else {
+                let (unlocked, locked) = try await client.searchItems(attributes)
+                items = unlocked + locked
+            }
+            var entries: [KeyringEntry] = []
+            for item in items {
+                let info = try await item.info()
+                entries.append(KeyringEntry(
+                    service: info.attributes["service"] ?? "",
+                    account: info.attributes["username"] ?? info.attributes["account"] ?? info.attributes["user"] ?? "",
+                    label: info.label, attributes: info.attributes, keyring: item.collection.name))
+            }
+            return entries.sorted { ($0.keyring, $0.service, $0.account) < ($1.keyring, $1.service, $1.account) }
+        }
+    }
+
+    // MARK: Keyrings (collections)
+
+    public func keyrings() async throws -> [KeyringInfo] {
+        try await translating("listing keyrings") {
+            let defaultPath = try await client.collection(alias: "default")?.path
+            var out: [KeyringInfo] = []
+            for collection in try await client.collections() {
+                let info = try await collection.info()
+                out.append(KeyringInfo(name: collection.name, isLocked: info.isLocked, isDefault: collection.path == defaultPath))
+            }
+            return out
+        }
+    }
+
+    public func createKeyring(_ name: String, password: SecureBytes?) async throws {
+        try await translating("creating keyring '\(name)'") {
+            if let password {
+                _ = try await client.createCollection(
+                    label: name, masterPassword: Secret(secureBytes: password, contentType: Secret.textContentType))
+            } else {
+                _ = try await client.createCollection(label: name)
+            }
+        }
+    }
+
+    public func deleteKeyring(_ name: String) async throws {
+        try await translating("deleting keyring '\(name)'") {
+            try await collection(named: name).delete()
+        }
+    }
+
+    public func lock(keyring: String?) async throws {
+        try await translating("locking keyring") {
+            try await collection(for: keyring).lock()
+        }
+    }
+
+    public func unlock(keyring: String?, password: SecureBytes?) async throws {
+        try await translating("unlocking keyring") {
+            let collection = try await collection(for: keyring)
+            if let password {
+                try await client.unlock(collection, masterPassword: Secret(secureBytes: password, contentType: Secret.textContentType))
+            } else {
+                try await collection.unlock()
+            }
+        }
+    }
+
+    public func isLocked(keyring: String?) async throws -> Bool {
+        try await translating("checking the lock") {
+            try await collection(for: keyring).isLocked()
+        }
+    }
+
+    public func diagnose() async -> BackendDiagnosis {
+        do {
+            try await client.connect()
+            let encrypted = try await client.isSessionEncrypted
+            let collections = try await client.collections()
+            return BackendDiagnosis(
+                backend: name, isUsable: true,
+                reason: "org.freedesktop.secrets answers on the session bus",
+                details: [
+                    "session: " + (encrypted ? "dh-ietf1024-sha256-aes128-cbc-pkcs7 (encrypted)" : "plain (not encrypted)"),
+                    "collections: " + collections.map(\.name).joined(separator: ", "),
+                ])
+        } catch {
+            return BackendDiagnosis(backend: name, isUsable: false, reason: "\(error)")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The named collection, or the default one for `nil`.
+    private func collection(for keyring: String?) async throws -> SecretCollection {
+        guard let keyring else { return try await client.defaultCollection() }
+        return try await collection(named: keyring)
+    }
+
+    /// The collection whose path element or label is `name` (or the alias `name`).
+    private func collection(named name: String) async throws -> SecretCollection {
+        if let aliased = try await client.collection(alias: name) { return aliased }
+        let collections = try await client.collections()
+        if let match = collections.first(where: { $0.name == name }) { return match }
+        for collection in collections where try await collection.label() == name { return collection }
+        throw KeyringError(.noSuchKeyring, "the Secret Service has no keyring (collection) named '\(name)'; `keyring list-keyrings` shows them")
+    }
+
+    private func translating<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SecretServiceError {
+            throw Self.keyringError(error)
+        }
+    }
+
+    static func keyringError(_ error: SecretServiceError) -> KeyringError {
+        let code: KeyringError.Code
+        switch error.code {
+        case .locked, .promptRequired, .promptDismissed: code = .locked
+        case .promptTimedOut, .timedOut: code = .timedOut
+        case .serviceUnavailable, .serviceVanished, .noDefaultCollection: code = .noStorageAccess
+        case .denied: code = .wrongPassword
+        case .noSuchObject: code = .noEntry
+        case .alreadyExists: code = .alreadyExists
+        case .notSupported: code = .unsupported
+        case .invalidArgument: code = .invalidArgument
+        default: code = .backendFailure
+        }
+        return KeyringError(code, error.message, underlying: error)
+    }
+}
