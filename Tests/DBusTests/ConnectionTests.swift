@@ -11,7 +11,7 @@ struct ConnectionTests {
 
     /// Starts a bus, a server connection exporting an echo/failing/silent object, and a client.
     func withPair(_ body: (DBusConnection, DBusConnection) async throws -> Void) async throws {
-        let bus = try TestBus.start(keyring: false)
+        let bus = try await TestBus.startAsync(keyring: false)
         defer { bus.stop() }
         let server = try await DBusConnection.connect(to: .address(bus.address))
         let client = try await DBusConnection.connect(to: .address(bus.address))
@@ -325,7 +325,7 @@ struct ConnectionTests {
     }
 
     @Test func aVanishedBusFailsCallsInFlightWithDisconnected() async throws {
-        let bus = try TestBus.start(keyring: false)
+        let bus = try await TestBus.startAsync(keyring: false)
         let server = try await DBusConnection.connect(to: .address(bus.address))
         let client = try await DBusConnection.connect(to: .address(bus.address))
         try server.export(path: Self.echoPath, interface: Self.echoInterface) { _ in
@@ -352,7 +352,7 @@ struct ConnectionTests {
 @Suite("gnome-keyring on a private bus")
 struct GnomeKeyringReachabilityTests {
     @Test func gnomeKeyringAnswersPingAndCollections() async throws {
-        let bus = try TestBus.start(keyring: true)
+        let bus = try await TestBus.startAsync(keyring: true)
         defer { bus.stop() }
         let connection = try await DBusConnection.connect(to: .address(bus.address))
         defer { connection.close() }

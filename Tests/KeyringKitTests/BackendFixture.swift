@@ -2,6 +2,7 @@ import Foundation
 import KeyringKit
 import SecretService
 import Testing
+import TestSupport
 
 /// One entry a fixture puts in a fresh backend before a test reads it.
 struct SeedEntry: Sendable {
@@ -35,6 +36,8 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
     let make: @Sendable (_ seed: [SeedEntry]) async throws -> FixtureInstance
     /// How the backend lists an account it was given (the env backend encodes names).
     let listedAccount: @Sendable (String) -> String
+    /// The name `keyrings()` gives the default keyring.
+    var defaultKeyringName = "default"
     /// The password that unlocks keyrings the tests create.
     static let keyringPassword = "work keyring password"
 
@@ -78,7 +81,25 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
             EnvironmentBackend.variableName(service: "x", account: account).replacingOccurrences(of: "KEYRING_SECRET_X__", with: "")
         })
 
-    static let all: [BackendFixture] = [.memory, .file, .env]
+    /// A real gnome-keyring on a private bus; the default keyring is its `login` collection.
+    static let secretService: BackendFixture = {
+        var fixture = BackendFixture(
+            name: "secret-service", isReadOnly: false, supportsBinary: true, supportsKeyrings: true,
+            make: { seed in
+                let bus = try await TestBus.startAsync(keyring: true)
+                let client = SecretServiceClient(options: .init(bus: .address(bus.address), allowsPrompts: false))
+                let backend = SecretServiceBackend(client: client)
+                for entry in seed {
+                    try await backend.set(entry.secret, service: entry.service, account: entry.account, keyring: nil, label: nil)
+                }
+                return FixtureInstance(backend: backend, resources: [bus])
+            },
+            listedAccount: { $0 })
+        fixture.defaultKeyringName = "login"
+        return fixture
+    }()
+
+    static let all: [BackendFixture] = [.memory, .file, .env, .secretService]
     static let writable = all.filter { !$0.isReadOnly }
     static let binary = all.filter(\.supportsBinary)
     static let withKeyrings = all.filter(\.supportsKeyrings)

@@ -158,8 +158,8 @@ struct ConformanceTests {
         #expect(try await backend.accounts(service: "example.org", keyring: "work") == ["alice"])
 
         let listed = try await backend.keyrings()
-        #expect(Set(listed.map(\.name)).isSuperset(of: ["default", "work"]))
-        #expect(listed.filter(\.isDefault).map(\.name) == ["default"])
+        #expect(Set(listed.map(\.name)).isSuperset(of: [fixture.defaultKeyringName, "work"]))
+        #expect(listed.filter(\.isDefault).map(\.name) == [fixture.defaultKeyringName])
 
         try await backend.lock(keyring: "work")
         #expect(try await backend.isLocked(keyring: "work"))

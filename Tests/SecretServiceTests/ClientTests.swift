@@ -13,7 +13,7 @@ struct Fixture {
     static func start(
         answers: [TestPrompter.Answer] = [], allowsPrompts: Bool = true, promptTimeout: Duration = .seconds(20)
     ) async throws -> Fixture {
-        let bus = try TestBus.start(keyring: true, password: password, prompter: TestPrompter.busName)
+        let bus = try await TestBus.startAsync(keyring: true, password: password, prompter: TestPrompter.busName)
         let prompter = try await TestPrompter.start(on: bus.address, answers: answers)
         let client = SecretServiceClient(options: .init(
             bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
@@ -196,7 +196,7 @@ struct ClientTests {
     }
 
     @Test func aMissingDefaultCollectionIsAClearError() async throws {
-        let bus = try TestBus.start(keyring: true, locked: true)
+        let bus = try await TestBus.startAsync(keyring: true, locked: true)
         defer { bus.stop() }
         let client = SecretServiceClient(options: .init(bus: .address(bus.address), allowsPrompts: false))
         await expectCode(.noDefaultCollection) { _ = try await client.defaultCollection() }
@@ -204,7 +204,7 @@ struct ClientTests {
     }
 
     @Test func noDaemonIsServiceUnavailable() async throws {
-        let bus = try TestBus.start(keyring: false)
+        let bus = try await TestBus.startAsync(keyring: false)
         defer { bus.stop() }
         let client = SecretServiceClient(options: .init(bus: .address(bus.address)))
         await expectCode(.serviceUnavailable) { _ = try await client.lookup(["a": "b"]) }
@@ -218,9 +218,9 @@ struct ClientTests {
         let login = try await f.client.defaultCollection()
         try await login.createItem(label: "persisted", attributes: ["persist": "1"], secret: Secret("still here"))
         #expect(try await f.client.lookup(["persist": "1"]) == Secret("still here"))
-        try f.bus.killKeyring()
+        try await f.bus.killKeyringAsync()
         await expectCode(.serviceUnavailable) { _ = try await f.client.lookup(["persist": "1"]) }
-        try f.bus.restartKeyring()
+        try await f.bus.restartKeyringAsync()
         // The old session died with the daemon; the client opens a new one by itself.
         #expect(try await f.client.lookup(["persist": "1"]) == Secret("still here"))
     }
@@ -290,6 +290,29 @@ struct PromptTests {
         #expect(clock.now - start < .seconds(5))
         #expect(await f.daemonAnswers())
         await client.disconnect()
+    }
+
+    @Test func aDaemonThatExitsDuringAPromptEndsTheWait() async throws {
+        let f = try await Fixture.start(answers: [.never])
+        defer { Task { await f.stop() } }
+        let login = try await f.client.defaultCollection()
+        try await login.lock()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let task = Task { try await login.unlock() }
+        // Kill the daemon once the prompt is really showing.
+        while f.prompter.records.isEmpty, clock.now - start < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(!f.prompter.records.isEmpty)
+        try await f.bus.killKeyringAsync()
+        let result = await task.result
+        #expect {
+            try result.get()
+        } throws: { error in
+            (error as? SecretServiceError)?.code == .serviceVanished
+        }
+        #expect(clock.now - start < .seconds(15))
     }
 
     @Test func cancellingTheWaitingTaskLeavesTheDaemonRunning() async throws {

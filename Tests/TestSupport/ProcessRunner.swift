@@ -152,6 +152,14 @@ public func runProcess(
     }
 }
 
+/// Runs blocking `body` on a new thread and resumes the caller with its result.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}
+
 /// The path `posix_spawn` should run, or nil when `name` is not an executable in `searchPath`.
 private func resolveExecutable(_ name: String, searchPath: String) -> String? {
     if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }

@@ -122,6 +122,27 @@ public final class TestBus: Sendable {
             stdin: stdin, timeout: timeout)
     }
 
+    /// ``start(keyring:password:prompter:locked:)`` on a thread of its own, so that waiting for
+    /// the daemons never blocks a thread of Swift's cooperative pool (two on this machine).
+    public static func startAsync(
+        keyring: Bool = true,
+        password: String = "test-password",
+        prompter: String? = nil,
+        locked: Bool = false
+    ) async throws -> TestBus {
+        try await onOwnThread { try start(keyring: keyring, password: password, prompter: prompter, locked: locked) }
+    }
+
+    /// ``killKeyring()`` on a thread of its own.
+    public func killKeyringAsync() async throws {
+        try await onOwnThread { try self.killKeyring() }
+    }
+
+    /// ``restartKeyring()`` on a thread of its own.
+    public func restartKeyringAsync() async throws {
+        try await onOwnThread { try self.restartKeyring() }
+    }
+
     /// Stops the keyring and the bus by PID (TERM, then KILL) and removes the directory.
     /// Safe to call more than once; `deinit` calls it. Runs `stop-bus DIR --remove`.
     public func stop() {

@@ -42,17 +42,37 @@ public struct SecretServiceBackend: KeyringBackend {
     // MARK: Entries
 
     public func get(service: String, account: String, keyring: String?) async throws -> Secret? {
-        try await translating("reading \(service)/\(account)") {
+        try EntryValidation.check(service: service, account: account)
+        return try await translating("reading \(service)/\(account)") {
             let attributes = Self.lookupAttributes(service: service, account: account)
-            guard let keyring else { return try await client.lookup(attributes) }
-            let collection = try await collection(named: keyring)
-            guard let item = try await collection.searchItems(attributes).first else { return nil }
-            if try await item.isLocked() { try await collection.unlock() }
-            return try await item.secret()
+            if let keyring {
+                let collection = try await collection(named: keyring)
+                guard let item = try await collection.searchItems(attributes).first else { return nil }
+                if try await item.isLocked() { try await collection.unlock() }
+                return Self.normalized(try await item.secret())
+            }
+            // Across collections, preferring the default one. The alias is read while the search
+            // is in flight, so it costs no extra round trip.
+            async let defaultAlias = try? client.collection(alias: "default")
+            let (unlocked, locked) = try await client.searchItems(attributes)
+            guard !unlocked.isEmpty || !locked.isEmpty else { return nil }
+            let preferred = await defaultAlias?.path ?? SecretServiceNames.loginCollectionPath
+            let inDefault = { (item: SecretItem) in item.collection.path == preferred }
+            let chosen = unlocked.first(where: inDefault) ?? locked.first(where: inDefault) ?? unlocked.first ?? locked[0]
+            if !unlocked.contains(chosen) { try await client.unlock([chosen.path]) }
+            return Self.normalized(try await chosen.secret())
         }
     }
 
+    /// gnome-keyring 42 keeps no content type and answers `text/plain` for everything: bytes
+    /// that are not UTF-8 are reported as `application/octet-stream` instead.
+    static func normalized(_ secret: Secret) -> Secret {
+        guard secret.contentType.hasPrefix("text/plain"), secret.stringValue == nil else { return secret }
+        return Secret(secureBytes: secret.bytes, contentType: Secret.binaryContentType)
+    }
+
     public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
+        try EntryValidation.check(service: service, account: account)
         try await translating("storing \(service)/\(account)") {
             let collection = try await collection(for: keyring)
             if try await collection.isLocked() { try await collection.unlock() }
@@ -72,24 +92,20 @@ public struct SecretServiceBackend: KeyringBackend {
     }
 
     public func delete(service: String, account: String, keyring: String?) async throws -> Bool {
-        try await translating("deleting \(service)/\(account)") {
+        try EntryValidation.check(service: service, account: account)
+        return try await translating("deleting \(service)/\(account)") {
             let attributes = Self.lookupAttributes(service: service, account: account)
-            var items: [SecretItem]
-            if let keyring {
-                let collection = try await collection(named: keyring)
-                if try await collection.isLocked() { try await collection.unlock() }
-                items = try await collection.searchItems(attributes)
-            } else {
-                let (unlocked, locked) = try await client.searchItems(attributes)
-                if !locked.isEmpty { try await client.unlock(locked.map(\.path)) }
-                items = unlocked + locked
-            }
+            // Where `set` writes: the named collection, or the default one.
+            let collection = try await collection(for: keyring)
+            if try await collection.isLocked() { try await collection.unlock() }
+            let items = try await collection.searchItems(attributes)
             for item in items { try await item.delete() }
             return !items.isEmpty
         }
     }
 
     public func accounts(service: String, keyring: String?) async throws -> [String] {
+        try EntryValidation.check(service: service)
         let entries = try await search(attributes: ["service": service], keyring: keyring)
         return Array(Set(entries.map(\.account))).sorted()
     }
@@ -130,7 +146,11 @@ public struct SecretServiceBackend: KeyringBackend {
     }
 
     public func createKeyring(_ name: String, password: SecureBytes?) async throws {
+        try EntryValidation.checkKeyringName(name)
         try await translating("creating keyring '\(name)'") {
+            if (try? await collection(named: name)) != nil {
+                throw KeyringError(.alreadyExists, "the Secret Service already has a keyring (collection) named '\(name)'")
+            }
             if let password {
                 _ = try await client.createCollection(
                     label: name, masterPassword: Secret(secureBytes: password, contentType: Secret.textContentType))

@@ -23,19 +23,39 @@ public struct SecretPrompt: Sendable {
         let proxy = PromptProxy(connection: connection, path: path)
         let what = "waiting for the Secret Service prompt \(path)"
         do {
+            // Both subscriptions exist before Prompt is called: neither the answer nor the
+            // daemon's exit can be missed.
             let completions = try await proxy.completions()
+            let ownerChanges = try await connection.nameOwnerChanges(for: SecretServiceNames.busName)
             try await proxy.prompt(windowID: windowID)
             let limit = timeout ?? defaultTimeout
             return try await withDeadline(limit, what) { () async throws -> DBusValue in
-                for await signal in completions {
-                    let body = try signal.body(matching: "bv")
-                    if try body[0].asBool() {
-                        throw SecretServiceError(.promptDismissed, "the prompt was dismissed: the operation was cancelled by the user")
+                try await withThrowingTaskGroup(of: DBusValue?.self) { group in
+                    group.addTask {
+                        for await signal in completions {
+                            let body = try signal.body(matching: "bv")
+                            if try body[0].asBool() {
+                                throw SecretServiceError(
+                                    .promptDismissed, "the prompt was dismissed: the operation was cancelled by the user")
+                            }
+                            return try body[1].asVariant()
+                        }
+                        try Task.checkCancellation()
+                        throw DBusError(.disconnected, "the connection closed while waiting for the prompt")
                     }
-                    return try body[1].asVariant()
+                    group.addTask {
+                        for await _ in ownerChanges {
+                            throw SecretServiceError(
+                                .serviceVanished, "the Secret Service exited while its prompt was open; try again")
+                        }
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    while let result = try await group.next() {
+                        if let value = result { return value }
+                    }
+                    throw CancellationError()
                 }
-                try Task.checkCancellation()
-                throw DBusError(.disconnected, "the connection closed while waiting for the prompt")
             }
         } catch let error as DBusError where error.code == .timedOut && error.name == nil {
             throw SecretServiceError(
