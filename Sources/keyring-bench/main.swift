@@ -1,11 +1,26 @@
 // keyring-bench: performance measurements, run with `swift run -c release keyring-bench SUBCOMMAND`.
 //
-//   file    the encrypted file backend: KDF time, get and set at 10, 1,000 and 10,000 entries
+//   file                   the encrypted file backend: KDF time, get and set at 10, 1,000 and 10,000 entries
+//   lookup [--count N]     sequential Secret Service lookups on one connection; last line `lookups_per_second: X`
+//   secret-service [--count N]
+//                          session open, batch lookup of 100 items, set/delete rates on `session` and
+//                          `login`, the KeyringKit backend's get and set, then lookups
+//
+// The Secret Service commands use the session bus; scripts/bench-keyring starts a private gnome-keyring.
 
-let arguments = CommandLine.arguments.dropFirst()
-switch arguments.first {
+var arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.isEmpty ? "" : arguments.removeFirst()
+var count = 1000
+if let index = arguments.firstIndex(of: "--count"), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 {
+    count = value
+}
+switch command {
 case "file":
     try await FileBackendBench.run()
+case "lookup":
+    try await SecretServiceBench.lookup(count: count)
+case "secret-service":
+    try await SecretServiceBench.all(count: count)
 default:
-    print("usage: keyring-bench file")
+    print("usage: keyring-bench file | lookup [--count N] | secret-service [--count N]")
 }

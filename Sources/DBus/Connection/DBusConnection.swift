@@ -84,6 +84,12 @@ public final class DBusConnection: Sendable {
         worker.closedReason
     }
 
+    /// How many method calls this connection has sent so far (each one a round trip), for
+    /// benchmarks and diagnostics.
+    public var methodCallsSent: Int {
+        worker.sentCount.load(ordering: .relaxed)
+    }
+
     // MARK: - Method calls
 
     /// Calls a method and waits for its reply.

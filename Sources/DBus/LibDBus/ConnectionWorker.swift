@@ -44,6 +44,8 @@ final class ConnectionWorker: @unchecked Sendable {
 
     private let shared = Mutex(Shared())
     private let nextID = Atomic<UInt64>(1)
+    /// Messages written to the connection (calls, replies, signals), for benchmarks and diagnostics.
+    let sentCount = Atomic<Int>(0)
     private let address: String
     private let isBus: Bool
     private let wakeFD: Int32
@@ -226,6 +228,7 @@ final class ConnectionWorker: @unchecked Sendable {
             }
             var serial: UInt32 = 0
             let sent = dbus_connection_send(connection, message, &serial)
+            sentCount.add(1, ordering: .relaxed)
             dbus_message_unref(message)
             guard sent != 0 else {
                 continuation.resume(throwing: DBusError(.disconnected, "could not send \(outgoing.summary): out of memory"))

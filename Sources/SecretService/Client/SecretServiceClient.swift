@@ -98,6 +98,11 @@ public actor SecretServiceClient {
         get async throws { try await current().session.isEncrypted }
     }
 
+    /// Method calls (round trips) sent on the current connection, for benchmarks; 0 when not connected.
+    public var methodCallsSent: Int {
+        state?.connection.methodCallsSent ?? 0
+    }
+
     /// Closes the session and the connection; the next call opens new ones.
     public func disconnect() {
         if let state {
