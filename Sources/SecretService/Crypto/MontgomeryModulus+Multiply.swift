@@ -137,7 +137,7 @@ extension MontgomeryModulus {
             borrow = difference._high & 1
         }
         // Keep t when it has no top word and the subtraction borrowed, that is when t < p.
-        let keepMask = 0 &- ((1 &- t[n]) & borrow)
+        let keepMask = valueBarrier(0 &- ((1 &- t[n]) & borrow))
         for j in 0..<n {
             result[j] = (t[j] & keepMask) | (result[j] & ~keepMask)
         }
@@ -157,7 +157,7 @@ extension MontgomeryModulus {
         for entry in 0..<entries {
             // All ones when entry == index, else zero, without a comparison.
             let difference = UInt64(truncatingIfNeeded: entry) ^ index
-            let mask = ((difference | (0 &- difference)) >> 63) &- 1
+            let mask = valueBarrier(((difference | (0 &- difference)) >> 63) &- 1)
             let row = table + entry * n
             for j in 0..<n {
                 destination[j] |= row[j] & mask
