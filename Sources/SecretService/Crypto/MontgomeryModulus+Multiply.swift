@@ -7,6 +7,8 @@
 //
 // Tried and measured slower on this design's target (Zen 4, Swift 6.3, -O): row-wise CIOS,
 // separated operand scanning, 52-bit limbs, and specialising the loops for 16 or 24 limbs.
+// Faster: the same algorithm fully unrolled, MontgomeryModulus+Kernels16.swift, which the
+// 1024-bit group uses; these loops serve every other width and are the reference.
 
 extension MontgomeryModulus {
     /// Sets `result = a · b · R⁻¹ mod p`, fully reduced (< p).
