@@ -66,6 +66,53 @@ struct DHPowerTests {
         #expect(mismatches == 0, "\(mismatches) of \(inputs.count) results differ from Python")
     }
 
+    /// Moduli that send the arithmetic down its other paths: 16 limbs without p ≡ −1 (mod 2^64)
+    /// use the generic loops, a random 16-limb modulus with p ≡ −1 uses the unrolled kernels
+    /// with other constants, and 8 limbs the generic loops at another width.
+    static func otherModuli() -> [DHGroup] {
+        var generator = SystemRandomNumberGenerator()
+        func modulus(bytes: Int, lowLimbAllOnes: Bool) -> [UInt8] {
+            var value = randomBytes(bytes, using: &generator)
+            value[0] |= 0x80
+            value[bytes - 1] |= 1
+            if lowLimbAllOnes {
+                for index in (bytes - 8)..<bytes { value[index] = 0xff }
+            } else {
+                value[bytes - 2] &= 0x7f  // low limb not all ones
+            }
+            return value
+        }
+        return [
+            DHGroup(name: "random1024-generic", prime: modulus(bytes: 128, lowLimbAllOnes: false), generator: 2),
+            DHGroup(name: "random1024-kernels", prime: modulus(bytes: 128, lowLimbAllOnes: true), generator: 2),
+            DHGroup(name: "random512", prime: modulus(bytes: 64, lowLimbAllOnes: false), generator: 2),
+        ]
+    }
+
+    @Test("other odd moduli agree with pow(b, e, p) too")
+    func otherModuliAgreeWithPython() throws {
+        var inputs: [(DHGroup, ModPowInput)] = []
+        var generator = SystemRandomNumberGenerator()
+        for group in Self.otherModuli() {
+            for input in Self.edgeCases(group) { inputs.append((group, input)) }
+            for index in 0..<300 {
+                let exponentLength = index % 16 == 0 ? group.primeByteCount : Int.random(in: 0...24, using: &generator)
+                let input = ModPowInput(
+                    modulus: group.prime, base: randomBytes(group.primeByteCount, using: &generator),
+                    exponent: randomBytes(exponentLength, using: &generator))
+                inputs.append((group, input))
+            }
+        }
+        let expected = try pythonModPow(inputs.map(\.1))
+        try #require(expected.count == inputs.count)
+        var mismatches: [String: Int] = [:]
+        for ((group, input), want) in zip(inputs, expected)
+        where group.power(base: input.base, exponent: input.exponent) != want {
+            mismatches[group.name, default: 0] += 1
+        }
+        #expect(mismatches.isEmpty, "results that differ from Python, by modulus: \(mismatches)")
+    }
+
     @Test("a few values worked by hand", arguments: [DHGroup.ietf1024, DHGroup.modp1536])
     func smallValues(group: DHGroup) {
         let width = group.primeByteCount

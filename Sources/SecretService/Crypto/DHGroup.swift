@@ -16,6 +16,20 @@ package struct DHGroup: Sendable {
     /// The size in bytes of p, and of every public key and shared secret in the group.
     package var primeByteCount: Int { prime.count }
 
+    /// A group for another modulus; for tests. The modulus is not checked for primality.
+    ///
+    /// - Parameters:
+    ///   - name: a short name for logs.
+    ///   - prime: unsigned big-endian, a multiple of 8 bytes, odd, with its top bit set;
+    ///     anything else stops the program.
+    ///   - generator: the generator.
+    package init(name: String, prime: [UInt8], generator: UInt8) {
+        self.name = name
+        self.prime = prime
+        self.generator = generator
+        self.modulus = MontgomeryModulus(bigEndianPrime: prime)
+    }
+
     /// Builds a group from its prime written as hexadecimal (spaces ignored).
     private init(name: String, primeHex: String, generator: UInt8) {
         let digits = primeHex.filter { !$0.isWhitespace }.utf8.map { ascii -> UInt8 in
@@ -27,10 +41,7 @@ package struct DHGroup: Sendable {
         }
         precondition(digits.count % 2 == 0)
         let bytes = stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-        self.name = name
-        self.prime = bytes
-        self.generator = generator
-        self.modulus = MontgomeryModulus(bigEndianPrime: bytes)
+        self.init(name: name, prime: bytes, generator: generator)
     }
 
     /// RFC 2409 §6.2, the second Oakley group: 1024-bit prime

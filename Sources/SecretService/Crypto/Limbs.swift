@@ -22,7 +22,11 @@ enum Limbs {
     ///   - limbs: destination of `count` limbs.
     ///   - count: the number of limbs to write.
     static func load(bigEndian bytes: UnsafeRawBufferPointer, into limbs: UnsafeMutablePointer<UInt64>, count: Int) {
-        precondition(significantByteCount(bytes) <= count * 8, "value wider than \(count) limbs")
+        // Only an over-long input is scanned for leading zeros: an exponent that fits is loaded
+        // without a loop whose length depends on its value.
+        if bytes.count > count * 8 {
+            precondition(significantByteCount(bytes) <= count * 8, "value wider than \(count) limbs")
+        }
         limbs.update(repeating: 0, count: count)
         let used = min(bytes.count, count * 8)
         let last = bytes.count - 1

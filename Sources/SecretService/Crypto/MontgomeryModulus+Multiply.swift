@@ -7,6 +7,8 @@
 //
 // Tried and measured slower on this design's target (Zen 4, Swift 6.3, -O): row-wise CIOS,
 // separated operand scanning, 52-bit limbs, and specialising the loops for 16 or 24 limbs.
+// Faster: the same algorithm fully unrolled, MontgomeryModulus+Kernels16.swift, which the
+// 1024-bit group uses; these loops serve every other width and are the reference.
 
 extension MontgomeryModulus {
     /// Sets `result = a · b · R⁻¹ mod p`, fully reduced (< p).
@@ -137,7 +139,7 @@ extension MontgomeryModulus {
             borrow = difference._high & 1
         }
         // Keep t when it has no top word and the subtraction borrowed, that is when t < p.
-        let keepMask = 0 &- ((1 &- t[n]) & borrow)
+        let keepMask = valueBarrier(0 &- ((1 &- t[n]) & borrow))
         for j in 0..<n {
             result[j] = (t[j] & keepMask) | (result[j] & ~keepMask)
         }
@@ -157,7 +159,7 @@ extension MontgomeryModulus {
         for entry in 0..<entries {
             // All ones when entry == index, else zero, without a comparison.
             let difference = UInt64(truncatingIfNeeded: entry) ^ index
-            let mask = ((difference | (0 &- difference)) >> 63) &- 1
+            let mask = valueBarrier(((difference | (0 &- difference)) >> 63) &- 1)
             let row = table + entry * n
             for j in 0..<n {
                 destination[j] |= row[j] & mask

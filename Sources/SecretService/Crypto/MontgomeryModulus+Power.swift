@@ -68,17 +68,14 @@ extension MontgomeryModulus {
         scratch: UnsafeMutablePointer<UInt64>
     ) {
         let n = limbCount
-        let p = modulus
-        let k = negativeInverse
         let w = Self.windowBits
         let entries = Self.tableEntries
 
         // table[i] = base^i · R mod p.
         table.update(from: one, count: n)
-        Self.montgomeryMultiply(table + n, base, rSquared, modulus: p, negativeInverse: k, scratch: scratch, limbCount: n)
+        multiply(table + n, base, rSquared, scratch: scratch)
         for entry in 2..<entries {
-            Self.montgomeryMultiply(table + entry * n, table + (entry - 1) * n, table + n,
-                                    modulus: p, negativeInverse: k, scratch: scratch, limbCount: n)
+            multiply(table + entry * n, table + (entry - 1) * n, table + n, scratch: scratch)
         }
 
         // The w-bit window starting at bit `position`; branches on the position only.
@@ -101,12 +98,10 @@ extension MontgomeryModulus {
             var index = windows - 2
             while index >= 0 {
                 for _ in 0..<w {
-                    Self.montgomerySquare(accumulator, accumulator, modulus: p, negativeInverse: k,
-                                          scratch: scratch, limbCount: n)
+                    square(accumulator, accumulator, scratch: scratch)
                 }
                 Self.constantTimeSelect(operand, from: table, entries: entries, index: window(at: index * w), limbCount: n)
-                Self.montgomeryMultiply(accumulator, accumulator, operand,
-                                        modulus: p, negativeInverse: k, scratch: scratch, limbCount: n)
+                multiply(accumulator, accumulator, operand, scratch: scratch)
                 index -= 1
             }
         }
@@ -114,6 +109,6 @@ extension MontgomeryModulus {
         // Leave Montgomery form: multiply by plain 1.
         operand.update(repeating: 0, count: n)
         operand[0] = 1
-        Self.montgomeryMultiply(accumulator, accumulator, operand, modulus: p, negativeInverse: k, scratch: scratch, limbCount: n)
+        multiply(accumulator, accumulator, operand, scratch: scratch)
     }
 }

@@ -16,6 +16,10 @@ final class MontgomeryModulus: @unchecked Sendable {
     /// `-p⁻¹ mod 2^64`.
     let negativeInverse: UInt64
 
+    /// Whether the unrolled 16-limb kernels apply: 16 limbs and p ≡ −1 (mod 2^64), as for the
+    /// 1024-bit group of every session.
+    let usesKernels16: Bool
+
     /// One allocation of `4 * limbCount` limbs: p, R² mod p, R mod p, p − 1.
     private let constants: UnsafeMutablePointer<UInt64>
 
@@ -54,6 +58,7 @@ final class MontgomeryModulus: @unchecked Sendable {
         for _ in 0..<5 { inverse = inverse &* (2 &- p[0] &* inverse) }
         precondition(inverse &* p[0] == 1)
         negativeInverse = 0 &- inverse
+        usesKernels16 = n == 16 && p[0] == UInt64.max
 
         // R mod p = R − p, because R/2 < p < R: 0 − p modulo R.
         let one = constants + 2 * n
@@ -78,6 +83,40 @@ final class MontgomeryModulus: @unchecked Sendable {
         let pMinusOne = constants + 3 * n
         pMinusOne.update(from: p, count: n)
         pMinusOne[0] -= 1  // p is odd: no borrow
+    }
+
+    /// Sets `result = a² · R⁻¹ mod p`, with the fastest kernel for this modulus.
+    ///
+    /// - Parameters:
+    ///   - result: destination, ``limbCount`` limbs; may alias `a`.
+    ///   - a: ``limbCount`` limbs, below p.
+    ///   - scratch: `2 · limbCount + 1` limbs of working space.
+    @inline(__always)
+    func square(_ result: UnsafeMutablePointer<UInt64>, _ a: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>) {
+        if usesKernels16 {
+            Self.montgomerySquare16(result, a, modulus: modulus, scratch: scratch)
+        } else {
+            Self.montgomerySquare(result, a, modulus: modulus, negativeInverse: negativeInverse,
+                                  scratch: scratch, limbCount: limbCount)
+        }
+    }
+
+    /// Sets `result = a · b · R⁻¹ mod p`, with the fastest kernel for this modulus.
+    ///
+    /// - Parameters:
+    ///   - result: destination, ``limbCount`` limbs; may alias `a` or `b`.
+    ///   - a: ``limbCount`` limbs, below R.
+    ///   - b: ``limbCount`` limbs, below p.
+    ///   - scratch: `2 · limbCount + 1` limbs of working space.
+    @inline(__always)
+    func multiply(_ result: UnsafeMutablePointer<UInt64>, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>,
+                  scratch: UnsafeMutablePointer<UInt64>) {
+        if usesKernels16 {
+            Self.montgomeryMultiply16(result, a, b, modulus: modulus, scratch: scratch)
+        } else {
+            Self.montgomeryMultiply(result, a, b, modulus: modulus, negativeInverse: negativeInverse,
+                                    scratch: scratch, limbCount: limbCount)
+        }
     }
 
     deinit {

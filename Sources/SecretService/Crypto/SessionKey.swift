@@ -127,8 +127,7 @@ package struct SessionKey: Sendable {
 
     /// The PKCS#7 padding length of `block`-aligned data, or `nil` when the padding is invalid.
     ///
-    /// Checks the last 16 bytes the same way whatever the padding, so the time taken does not
-    /// reveal where the padding check failed.
+    /// Looks at all of the last 16 bytes whatever the padding, with no early exit.
     ///
     /// - Parameter data: decrypted data, a non-zero multiple of 16 bytes.
     static func validPaddingLength(_ data: UnsafeRawBufferPointer) -> Int? {
