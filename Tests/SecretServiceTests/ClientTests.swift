@@ -95,6 +95,30 @@ struct ClientTests {
         }
     }
 
+    @Test func repeatedLookupsSeeChangesMadeByOtherPrograms() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        let attributes = ["cache": "test"]
+        let login = try await f.client.defaultCollection()
+        try await login.createItem(label: "cached", attributes: attributes, secret: Secret("v1"))
+        for _ in 0..<3 { #expect(try await f.client.lookup(attributes) == Secret("v1")) }
+
+        // Another program (another connection) changes the secret, then its attributes, then deletes it.
+        let other = f.client()
+        let item = try #require(try await other.searchItems(attributes).unlocked.first)
+        try await item.setSecret(Secret("v2"))
+        #expect(try await f.client.lookup(attributes) == Secret("v2"))
+        #expect(try await f.client.lookup(attributes) == Secret("v2"))
+        let newer = try await other.defaultCollection().createItem(label: "newer", attributes: ["cache": "other"], secret: Secret("v3"))
+        try await item.setAttributes(["cache": "moved"])
+        #expect(try await f.client.lookup(attributes) == nil)
+        try await newer.setAttributes(attributes)
+        #expect(try await f.client.lookup(attributes) == Secret("v3"))
+        try await newer.delete()
+        #expect(try await f.client.lookup(attributes) == nil)
+        await other.disconnect()
+    }
+
     @Test func plainSessionWhenAskedFor() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }

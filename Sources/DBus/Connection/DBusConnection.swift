@@ -90,6 +90,13 @@ public final class DBusConnection: Sendable {
         worker.sentCount.load(ordering: .relaxed)
     }
 
+    /// How many received signals have matched a subscription so far. The connection's thread
+    /// counts a signal before it resumes any reply that arrived after it, so a value read before
+    /// a call and again after its reply tells whether a matching signal came in between.
+    public var signalsDelivered: Int {
+        worker.signalCount.load(ordering: .sequentiallyConsistent)
+    }
+
     // MARK: - Method calls
 
     /// Calls a method and waits for its reply.

@@ -46,6 +46,8 @@ final class ConnectionWorker: @unchecked Sendable {
     private let nextID = Atomic<UInt64>(1)
     /// Messages written to the connection (calls, replies, signals), for benchmarks and diagnostics.
     let sentCount = Atomic<Int>(0)
+    /// Signals delivered to at least one stream, counted on this thread before any is yielded.
+    let signalCount = Atomic<Int>(0)
     private let address: String
     private let isBus: Bool
     private let wakeFD: Int32
@@ -322,7 +324,12 @@ final class ConnectionWorker: @unchecked Sendable {
             guard !subscriptions.isEmpty, let signal = try? LibDBusMessage.decode(message) else {
                 return DBUS_HANDLER_RESULT_NOT_YET_HANDLED
             }
+            var delivered = false
             for (_, subscription) in subscriptions where subscription.rule.matches(signal) {
+                if !delivered {
+                    signalCount.add(1, ordering: .sequentiallyConsistent)
+                    delivered = true
+                }
                 subscription.continuation.yield(signal)
             }
             return DBUS_HANDLER_RESULT_NOT_YET_HANDLED

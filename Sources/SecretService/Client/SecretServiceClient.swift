@@ -72,6 +72,12 @@ public actor SecretServiceClient {
     public let options: Options
     private var state: State?
     private var opening: Task<State, any Error>?
+    /// Items found by earlier lookups, reused while no Secret Service signal says anything changed.
+    /// Each entry keeps the connection's signal count from before the search that found it.
+    private var lookupCache: [[String: String]: (path: DBusObjectPath, signals: Int)] = [:]
+    /// The subscription that keeps ``lookupCache`` honest, per connection; started on the first
+    /// repeated lookup, so a one-shot lookup pays no extra round trip.
+    private var changeWatch: (connection: DBusConnection, task: Task<Void, Never>)?
 
     /// A client; nothing is connected until the first call.
     public init(options: Options = Options()) {
@@ -79,10 +85,9 @@ public actor SecretServiceClient {
     }
 
     deinit {
-        if let state {
-            state.session.close(on: state.connection)
-            state.connection.close()
-        }
+        changeWatch?.task.cancel()
+        // The session dies with the connection (PROTOCOL.md §2): no separate Close racing the hang-up.
+        state?.connection.close()
     }
 
     // MARK: - Connection and session
@@ -103,12 +108,12 @@ public actor SecretServiceClient {
         state?.connection.methodCallsSent ?? 0
     }
 
-    /// Closes the session and the connection; the next call opens new ones.
+    /// Closes the connection, which ends the session; the next call opens new ones.
     public func disconnect() {
-        if let state {
-            state.session.close(on: state.connection)
-            state.connection.close()
-        }
+        changeWatch?.task.cancel()
+        changeWatch = nil
+        lookupCache.removeAll()
+        state?.connection.close()  // ends the session too
         state = nil
     }
 
@@ -137,10 +142,14 @@ public actor SecretServiceClient {
         defer { opening = nil }
         let opened = try await task.value
         state = opened
+        lookupCache.removeAll()
+        changeWatch?.task.cancel()
+        changeWatch = nil
         return opened
     }
 
     private func invalidate(_ failed: State) {
+        lookupCache.removeAll()
         guard let state, state.session === failed.session else { return }
         state.session.close(on: state.connection)
         if !state.connection.isConnected { state.connection.close() }
@@ -331,9 +340,19 @@ public actor SecretServiceClient {
     /// Two round trips when the item is unlocked (`SearchItems`, `GetSecret`). A locked match is
     /// unlocked according to the prompt policy.
     /// - Throws: ``SecretServiceError`` `.locked` when only locked items match and prompts are disabled.
+    ///
+    /// A repeated lookup of the same attributes takes one round trip: the item found last time
+    /// is read directly, and the result is used only if no Secret Service signal (an item
+    /// created, changed or deleted, a collection locked) arrived before its reply.
     public func lookup(_ attributes: [String: String]) async throws -> Secret? {
-        let (unlocked, locked) = try await perform("searching items") { state in
-            try await ServiceProxy(connection: state.connection).searchItems(attributes)
+        if let cached = lookupCache[attributes], let secret = await readCached(cached) { return secret }
+        let repeated = lookupCache.keys.contains(attributes)
+        lookupCache[attributes] = nil
+        if repeated { await watchForChanges() }
+        let (signalsBefore, unlocked, locked) = try await perform("searching items") { state in
+            let signals = state.connection.signalsDelivered
+            let (unlocked, locked) = try await ServiceProxy(connection: state.connection).searchItems(attributes)
+            return (signals, unlocked, locked)
         }
         var candidate = unlocked.first
         if candidate == nil, let first = locked.first {
@@ -341,7 +360,30 @@ public actor SecretServiceClient {
             candidate = first
         }
         guard let candidate else { return nil }
-        return try await SecretItem(client: self, path: candidate).secret()
+        let secret = try await SecretItem(client: self, path: candidate).secret()
+        if unlocked.first == candidate { lookupCache[attributes] = (candidate, signalsBefore) }
+        return secret
+    }
+
+    /// The cached item's secret, or `nil` when the cache cannot be trusted or the read fails.
+    private func readCached(_ entry: (path: DBusObjectPath, signals: Int)) async -> Secret? {
+        guard let state, state.connection.isConnected, let watch = changeWatch, watch.connection === state.connection,
+            state.connection.signalsDelivered == entry.signals
+        else { return nil }
+        guard let value = try? await ItemProxy(connection: state.connection, path: entry.path).getSecret(session: state.session.path),
+            state.connection.signalsDelivered == entry.signals
+        else { return nil }
+        return try? state.session.decode(value)
+    }
+
+    /// Subscribes to every Secret Service signal on the current connection, once.
+    private func watchForChanges() async {
+        guard let state, changeWatch?.connection !== state.connection else { return }
+        guard let signals = try? await state.connection.signals(matching: DBusMatchRule(
+            sender: SecretServiceNames.busName, pathNamespace: SecretServiceNames.servicePath))
+        else { return }
+        // Drain the stream: the count on the connection is what matters.
+        changeWatch = (state.connection, Task { for await _ in signals {} })
     }
 
     /// The last element of a collection or item path, for messages ("'login'").
