@@ -1,0 +1,72 @@
+import Foundation
+
+/// The settings file `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
+///
+/// One `key = value` per line; `#` starts a comment; blank lines are ignored. Keys:
+/// - `backend`: `secret-service`, `file`, `env`, `memory`, or `auto` (the default).
+/// - `fallback`: `true` (the default) lets the automatic choice use the encrypted file when no
+///   Secret Service is reachable; `false` makes that an error.
+///
+/// Unknown keys and bad values are errors that name the line, so a typo never silently changes
+/// where secrets go.
+struct BackendConfiguration: Sendable, Equatable {
+    /// The backend named by `backend`, or `nil` for `auto` or no line.
+    var backend: BackendKind?
+    /// The `fallback` setting, or `nil` when absent.
+    var fallback: Bool?
+
+    /// The configuration file's path for an environment, or `nil` when no home is known.
+    static func defaultPath(environment: [String: String]) -> String? {
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
+            return config + "/swift-keyring/config"
+        }
+        guard let home = environment["HOME"].flatMap({ $0.hasPrefix("/") ? $0 : nil }) ?? FileSystem.passwordDatabaseHome else {
+            return nil
+        }
+        return home + "/.config/swift-keyring/config"
+    }
+
+    /// Reads and parses a configuration file; `nil` when it does not exist.
+    static func load(path: String) throws(KeyringError) -> BackendConfiguration? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw KeyringError(.noStorageAccess, "cannot read the configuration file \(path)", underlying: error)
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses configuration text.
+    static func parse(_ text: String, path: String) throws(KeyringError) -> BackendConfiguration {
+        var configuration = BackendConfiguration()
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let origin = "\(path) line \(index + 1)"
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw KeyringError(.invalidArgument, "\(origin): expected `key = value`")
+            }
+            let key = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            switch key {
+            case "backend":
+                configuration.backend = value.lowercased() == "auto" ? nil : try BackendKind(parsing: value, origin: origin)
+            case "fallback":
+                configuration.fallback = try parseBoolean(value, origin: origin)
+            default:
+                throw KeyringError(.invalidArgument, "\(origin): unknown setting '\(key)'; the settings are backend and fallback")
+            }
+        }
+        return configuration
+    }
+
+    /// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, any case.
+    static func parseBoolean(_ text: String, origin: String) throws(KeyringError) -> Bool {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw KeyringError(.invalidArgument, "\(origin): '\(text)' is not true or false")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// Chooses the backend a program uses when it does not construct one itself.
+///
+/// In order, the first that applies wins:
+/// 1. ``backend``, set by the program;
+/// 2. `KEYRING_BACKEND` in the environment (`secret-service`, `file`, `env`, `memory`, `auto`);
+/// 3. `backend = ...` in the configuration file (see `docs/backends.md`);
+/// 4. automatic: the Secret Service when `org.freedesktop.secrets` answers on the session bus,
+///    otherwise the encrypted file, unless fallback is refused with `KEYRING_NO_FALLBACK=1` or
+///    `fallback = false`, which makes a missing Secret Service an error.
+///
+/// A backend named explicitly that cannot be used is an error, never a fallback. Nothing ever
+/// falls back to memory or to plain text.
+public struct BackendSelection: Sendable {
+    /// Looks for a reachable Secret Service: the backend on success, or why not.
+    package typealias SecretServiceProbe = @Sendable (_ environment: [String: String]) async -> Result<any KeyringBackend, KeyringError>
+
+    /// The probe used unless a test replaces it. The Secret Service backend plugs in here, in
+    /// this one line; until it exists the automatic choice finds no Secret Service.
+    package static let builtInSecretServiceProbe: SecretServiceProbe = { _ in
+        .failure(KeyringError(.unsupported, "this build of swift-keyring has no Secret Service backend yet"))
+    }
+
+    /// What was chosen, and why.
+    public struct Choice: Sendable {
+        /// The backend to use.
+        public let backend: any KeyringBackend
+        /// Which built-in backend it is.
+        public let kind: BackendKind
+        /// Why it was chosen, for `keyring diagnose` and logs.
+        public let reason: String
+    }
+
+    /// The backend the program insists on, or `nil` to look at the environment and configuration.
+    public var backend: BackendKind?
+    /// The environment read for `KEYRING_BACKEND`, `KEYRING_NO_FALLBACK`, XDG paths, secrets and passwords.
+    public var environment: [String: String]
+    /// The configuration file, or `nil` when there is none to read.
+    public var configurationPath: String?
+    /// Handed to the encrypted file backend, to ask for passwords.
+    public var passwordProvider: PasswordProvider?
+    /// Finds the Secret Service; replaceable by tests in this package.
+    package var secretServiceProbe: SecretServiceProbe = BackendSelection.builtInSecretServiceProbe
+
+    /// Creates a selection.
+    /// - Parameters:
+    ///   - backend: A backend the program insists on, or `nil`.
+    ///   - environment: The environment to read; `nil` for the process environment.
+    ///   - configurationPath: The configuration file; `nil` for
+    ///     `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
+    ///   - passwordProvider: Asked for encrypted-file passwords when none is configured.
+    public init(
+        backend: BackendKind? = nil,
+        environment: [String: String]? = nil,
+        configurationPath: String? = nil,
+        passwordProvider: PasswordProvider? = nil
+    ) {
+        self.backend = backend
+        self.environment = environment ?? ProcessInfo.processInfo.environment
+        self.configurationPath = configurationPath ?? BackendConfiguration.defaultPath(environment: self.environment)
+        self.passwordProvider = passwordProvider
+    }
+
+    /// Chooses and creates the backend.
+    /// - Returns: The backend, which one it is, and why.
+    /// - Throws: ``KeyringError``: `invalidArgument` for a bad `KEYRING_BACKEND` or configuration
+    ///   line; `noStorageAccess` when the chosen backend cannot be used, or when no Secret
+    ///   Service is reachable and fallback is refused.
+    public func choose() async throws(KeyringError) -> Choice {
+        if let backend {
+            return try await make(backend, because: "chosen by the program")
+        }
+        if let name = environment["KEYRING_BACKEND"], !name.trimmingCharacters(in: .whitespaces).isEmpty,
+           name.trimmingCharacters(in: .whitespaces).lowercased() != "auto" {
+            let kind = try BackendKind(parsing: name, origin: "KEYRING_BACKEND")
+            return try await make(kind, because: "KEYRING_BACKEND=\(kind)")
+        }
+        let configuration = try loadConfiguration()
+        if let kind = configuration?.backend {
+            return try await make(kind, because: "backend = \(kind) in \(configurationPath ?? "the configuration")")
+        }
+        switch await secretServiceProbe(environment) {
+        case .success(let backend):
+            return Choice(backend: backend, kind: .secretService, reason: "automatic: the Secret Service is reachable")
+        case .failure(let error):
+            if try refusesFallback(configuration) {
+                throw KeyringError(
+                    .noStorageAccess,
+                    "no Secret Service is reachable (\(error.message)) and fallback is refused by "
+                        + "KEYRING_NO_FALLBACK or `fallback = false`; start a keyring daemon, or set KEYRING_BACKEND=file",
+                    underlying: error)
+            }
+            return Choice(
+                backend: fileBackend(), kind: .file,
+                reason: "automatic: no Secret Service (\(error.message)), so the encrypted file")
+        }
+    }
+
+    /// Diagnoses every built-in backend, in the order of ``BackendKind/allCases``. Never throws.
+    public func diagnose() async -> [BackendDiagnosis] {
+        var results: [BackendDiagnosis] = []
+        for kind in BackendKind.allCases {
+            switch kind {
+            case .secretService:
+                switch await secretServiceProbe(environment) {
+                case .success(let backend):
+                    results.append(await backend.diagnose())
+                case .failure(let error):
+                    let bus = environment["DBUS_SESSION_BUS_ADDRESS"].map { "session bus: \($0)" } ?? "session bus: DBUS_SESSION_BUS_ADDRESS is not set"
+                    results.append(BackendDiagnosis(backend: kind.rawValue, isUsable: false, reason: error.message, details: [bus]))
+                }
+            case .file: results.append(await fileBackend().diagnose())
+            case .env: results.append(await EnvironmentBackend(environment: environment).diagnose())
+            case .memory: results.append(await MemoryBackend().diagnose())
+            }
+        }
+        return results
+    }
+
+    // MARK: Helpers
+
+    private func make(_ kind: BackendKind, because reason: String) async throws(KeyringError) -> Choice {
+        switch kind {
+        case .secretService:
+            switch await secretServiceProbe(environment) {
+            case .success(let backend):
+                return Choice(backend: backend, kind: kind, reason: reason)
+            case .failure(let error):
+                throw KeyringError(
+                    .noStorageAccess,
+                    "the secret-service backend was chosen (\(reason)) but cannot be used: \(error.message); "
+                        + "start a keyring daemon or choose another backend",
+                    underlying: error)
+            }
+        case .file: return Choice(backend: fileBackend(), kind: kind, reason: reason)
+        case .env: return Choice(backend: EnvironmentBackend(environment: environment), kind: kind, reason: reason)
+        case .memory: return Choice(backend: MemoryBackend(), kind: kind, reason: reason)
+        }
+    }
+
+    private func fileBackend() -> EncryptedFileBackend {
+        EncryptedFileBackend(passwordProvider: passwordProvider, environment: environment)
+    }
+
+    private func loadConfiguration() throws(KeyringError) -> BackendConfiguration? {
+        guard let configurationPath else { return nil }
+        return try BackendConfiguration.load(path: configurationPath)
+    }
+
+    private func refusesFallback(_ configuration: BackendConfiguration?) throws(KeyringError) -> Bool {
+        if let value = environment["KEYRING_NO_FALLBACK"], !value.isEmpty {
+            return try BackendConfiguration.parseBoolean(value, origin: "KEYRING_NO_FALLBACK")
+        }
+        return configuration?.fallback == false
+    }
+}

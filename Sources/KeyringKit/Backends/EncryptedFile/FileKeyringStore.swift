@@ -1,0 +1,508 @@
+internal import SecretService
+import Dispatch
+
+/// The engine behind ``EncryptedFileBackend``: paths, permission checks, locking, key
+/// derivation, caching and atomic replacement. Every method except ``perform(_:)`` runs on the
+/// store's serial queue, never on the cooperative thread pool, because file I/O, `flock` waits
+/// and Argon2id block.
+final class FileKeyringStore: @unchecked Sendable {
+    /// Where a password came from; wording for messages, and whether the provider may be asked again.
+    enum PasswordSource: Sendable, Equatable {
+        case caller, configured, environment, provider
+    }
+
+    struct PasswordInput: Sendable {
+        let bytes: SecureBytes
+        let source: PasswordSource
+    }
+
+    /// Thrown inside the queue when no password is at hand; the async layer asks the provider.
+    struct PasswordNeeded: Error {
+        let keyring: String
+        let purpose: PasswordRequest.Purpose
+    }
+
+    /// The unwrapped data key of one keyring, and the last table read or written with it.
+    private final class UnlockedKeyring {
+        let keyBlock: ArraySlice<UInt8>
+        let dataKey: SecureBytes
+        var header: KeyringFileHeader
+        var cachedHeaderBytes: [UInt8]?
+        var cachedFileSize = -1
+        var cachedTable: EntryTable?
+
+        init(header: KeyringFileHeader, headerBytes: [UInt8], dataKey: SecureBytes) {
+            self.header = header
+            self.keyBlock = headerBytes[KeyringFileHeader.keyBlockRange]
+            self.dataKey = dataKey
+        }
+    }
+
+    /// A keyring file opened for reading: its header is read, its body not yet.
+    private struct OpenedFile {
+        let descriptor: FileDescriptor
+        let size: Int
+        let headerBytes: [UInt8]
+    }
+
+    static let defaultKeyring = "default"
+    static let fileExtension = ".keyring"
+    static let lockExtension = ".keyring.lock"
+    static let temporaryMarker = ".keyring.tmp-"
+    /// Refuse files above this size before reading them.
+    static let maximumFileSize = 1 << 30
+
+    let directory: Result<String, KeyringError>
+    let configuredPassword: SecureBytes?
+    let environmentPassword: SecureBytes?
+    let kdf: KDFParameters
+    let lockTimeoutMilliseconds: Int
+
+    private let queue = DispatchQueue(label: "swift-keyring.encrypted-file")
+    // Touched only on `queue`.
+    private var unlocked: [String: UnlockedKeyring] = [:]
+
+    init(
+        directory: Result<String, KeyringError>, configuredPassword: SecureBytes?, environmentPassword: SecureBytes?,
+        kdf: KDFParameters, lockTimeoutMilliseconds: Int
+    ) {
+        self.directory = directory
+        self.configuredPassword = configuredPassword
+        self.environmentPassword = environmentPassword
+        self.kdf = kdf
+        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+    }
+
+    /// Runs `body` on the store's queue and resumes the caller with its result.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    // MARK: Paths
+
+    func path(of keyring: String) throws(KeyringError) -> String {
+        try directory.get() + "/" + keyring + Self.fileExtension
+    }
+
+    // MARK: Reading and writing entries
+
+    /// Calls `body` with the keyring's table. A missing default keyring reads as empty.
+    func read<T>(_ keyring: String, password: PasswordInput?, _ body: (EntryTable) throws -> T) throws -> T {
+        guard let directory = try existingDirectory(), let file = try open(keyring, in: directory) else {
+            if keyring == Self.defaultKeyring { return try body(EntryTable()) }
+            throw noSuchKeyring(keyring)
+        }
+        let table = try self.table(of: keyring, file: file, path: try path(of: keyring), password: password)
+        return try body(table)
+    }
+
+    /// Locks the keyring against other writers, reads it, lets `body` change the table, and
+    /// writes it back atomically when `body` returns `true`. A missing default keyring is
+    /// created (which needs a password); a missing other keyring is an error.
+    func modify<T>(
+        _ keyring: String, password: PasswordInput?, _ body: (inout EntryTable) throws -> (result: T, changed: Bool)
+    ) throws -> T {
+        let directory = try writableDirectory()
+        return try withExclusiveLock(keyring, in: directory) { () throws -> T in
+            let path = try path(of: keyring)
+            if let file = try open(keyring, in: directory) {
+                var table = try self.table(of: keyring, file: file, path: path, password: password)
+                let (result, changed) = try body(&table)
+                if changed { try write(table, keyring: keyring, in: directory) }
+                return result
+            }
+            guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
+            var table = EntryTable()
+            let (result, changed) = try body(&table)
+            if changed {
+                try createKeyring(keyring, password: try choosePassword(password, keyring: keyring, purpose: .create))
+                try write(table, keyring: keyring, in: directory)
+            }
+            return result
+        }
+    }
+
+    // MARK: Keyring management
+
+    /// Names of existing keyring files, plus the default keyring, sorted.
+    func keyrings() throws -> [KeyringInfo] {
+        var names: Set<String> = [Self.defaultKeyring]
+        if let directory = try existingDirectory() {
+            let entries: [String]
+            do { entries = try FileSystem.directoryEntries(directory) } catch { throw translate(error, "list the keyrings in") }
+            for entry in entries where entry.hasSuffix(Self.fileExtension) {
+                let name = String(entry.dropLast(Self.fileExtension.count))
+                if (try? EntryValidation.checkKeyringName(name)) != nil { names.insert(name) }
+            }
+        }
+        return names.sorted().map { name in
+            KeyringInfo(name: name, isLocked: unlocked[name] == nil, isDefault: name == Self.defaultKeyring)
+        }
+    }
+
+    /// Creates a new, empty keyring file; fails when it exists.
+    func create(_ keyring: String, password: PasswordInput?) throws {
+        let directory = try writableDirectory()
+        try withExclusiveLock(keyring, in: directory) { () throws in
+            if try open(keyring, in: directory) != nil {
+                throw KeyringError(.alreadyExists, "the keyring '\(keyring)' already exists at \(try path(of: keyring))")
+            }
+            try createKeyring(keyring, password: try choosePassword(password, keyring: keyring, purpose: .create))
+            try write(EntryTable(), keyring: keyring, in: directory)
+        }
+    }
+
+    /// Removes a keyring file. The lock file stays: removing it would let two writers hold
+    /// "the" lock on different files.
+    func delete(_ keyring: String) throws {
+        guard let directory = try existingDirectory() else {
+            if keyring == Self.defaultKeyring { return }
+            throw noSuchKeyring(keyring)
+        }
+        try withExclusiveLock(keyring, in: directory) { () throws in
+            let path = try path(of: keyring)
+            let removed: Bool
+            do { removed = try FileSystem.remove(path) } catch let error as SystemCallError { throw translate(error, "delete") }
+            unlocked[keyring] = nil
+            if !removed {
+                if keyring == Self.defaultKeyring { return }
+                throw noSuchKeyring(keyring)
+            }
+            try syncDirectory(directory)
+        }
+    }
+
+    /// Forgets the keyring's data key.
+    func lock(_ keyring: String) throws {
+        unlocked[keyring] = nil
+        if keyring != Self.defaultKeyring, try existingDirectory().flatMap({ try open(keyring, in: $0) }) == nil {
+            throw noSuchKeyring(keyring)
+        }
+    }
+
+    /// Unwraps and keeps the keyring's data key. A given password is always checked.
+    func unlock(_ keyring: String, password: PasswordInput?) throws {
+        guard let directory = try existingDirectory(), let file = try open(keyring, in: directory) else {
+            if keyring == Self.defaultKeyring { return }
+            throw noSuchKeyring(keyring)
+        }
+        let path = try path(of: keyring)
+        let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+        if let current = unlocked[keyring], current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange]),
+           password == nil {
+            return
+        }
+        let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
+        let dataKey = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
+        unlocked[keyring] = UnlockedKeyring(header: header, headerBytes: file.headerBytes, dataKey: dataKey)
+    }
+
+    /// Whether the keyring's data key is not held (or no longer matches the file).
+    func isLocked(_ keyring: String) throws -> Bool {
+        guard let directory = try existingDirectory(), let file = try open(keyring, in: directory) else {
+            if keyring == Self.defaultKeyring { return false }
+            throw noSuchKeyring(keyring)
+        }
+        guard let current = unlocked[keyring] else { return true }
+        return !current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange])
+    }
+
+    /// Rewraps the data key under a new password (new salt, current KDF parameters); the
+    /// entries are re-sealed because the header is their associated data.
+    func changePassword(_ keyring: String, current: PasswordInput?, new: SecureBytes) throws {
+        let directory = try writableDirectory()
+        try withExclusiveLock(keyring, in: directory) { () throws in
+            let path = try path(of: keyring)
+            guard let file = try open(keyring, in: directory) else { throw noSuchKeyring(keyring) }
+            let table = try self.table(of: keyring, file: file, path: path, password: current)
+            unlocked[keyring] = nil
+            try createKeyring(keyring, password: PasswordInput(bytes: new, source: .caller))
+            try write(table, keyring: keyring, in: directory)
+        }
+    }
+
+    // MARK: Passwords and keys
+
+    private func choosePassword(
+        _ given: PasswordInput?, keyring: String, purpose: PasswordRequest.Purpose
+    ) throws -> PasswordInput {
+        if let given { return given }
+        if let configuredPassword { return PasswordInput(bytes: configuredPassword, source: .configured) }
+        if let environmentPassword { return PasswordInput(bytes: environmentPassword, source: .environment) }
+        throw PasswordNeeded(keyring: keyring, purpose: purpose)
+    }
+
+    private func deriveKey(_ password: PasswordInput, header: KeyringFileHeader) throws(KeyringError) -> SecureBytes {
+        let key = password.bytes.withUnsafeBytes { raw in
+            Sodium.argon2id(
+                password: raw, salt: header.salt, opsLimit: UInt64(header.kdf.operations),
+                memLimit: header.kdf.memoryBytes, outputLength: Sodium.aeadKeyBytes)
+        }
+        guard let key else {
+            throw KeyringError(.backendFailure, "Argon2id could not run with \(header.kdf): not enough memory?")
+        }
+        return key
+    }
+
+    private func unwrapDataKey(
+        _ header: KeyringFileHeader, password: PasswordInput, keyring: String, path: String
+    ) throws(KeyringError) -> SecureBytes {
+        let passwordKey = try deriveKey(password, header: header)
+        let dataKey = header.wrappedKey.withUnsafeBytes { wrapped in
+            Sodium.open(wrapped, associatedData: header.keyWrapAssociatedData, nonce: header.keyNonce, key: passwordKey)
+        }
+        guard let dataKey, dataKey.count == KeyringFileHeader.dataKeySize else {
+            let what: String
+            switch password.source {
+            case .caller, .provider: what = "the password"
+            case .configured: what = "the password the program was configured with"
+            case .environment: what = "the password in KEYRING_FILE_PASSWORD"
+            }
+            throw KeyringError(.wrongPassword, "\(what) does not open the keyring '\(keyring)' (\(path)); check it and try again")
+        }
+        return dataKey
+    }
+
+    /// Makes a fresh data key wrapped under `password` and remembers it as the keyring's key.
+    private func createKeyring(_ keyring: String, password: PasswordInput) throws(KeyringError) {
+        let dataKey = SecureBytes(count: KeyringFileHeader.dataKeySize)
+        dataKey.withUnsafeMutableBytes { Sodium.fillRandom($0) }
+        var header = KeyringFileHeader(
+            kdf: kdf, salt: Sodium.randomBytes(Sodium.pwhashSaltBytes), keyNonce: Sodium.randomBytes(Sodium.aeadNonceBytes),
+            wrappedKey: [], bodyNonce: [UInt8](repeating: 0, count: Sodium.aeadNonceBytes))
+        let passwordKey = try deriveKey(password, header: header)
+        header.wrappedKey = dataKey.withUnsafeBytes { raw in
+            Sodium.seal(raw, associatedData: header.keyWrapAssociatedData, nonce: header.keyNonce, key: passwordKey)
+        }
+        unlocked[keyring] = UnlockedKeyring(header: header, headerBytes: header.encoded(), dataKey: dataKey)
+    }
+
+    // MARK: Files
+
+    /// The table of an opened file: from the cache when its header and size are unchanged
+    /// (every write draws a fresh random body nonce), else decrypted and parsed.
+    private func table(of keyring: String, file: OpenedFile, path: String, password: PasswordInput?) throws -> EntryTable {
+        let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+        let state: UnlockedKeyring
+        if let current = unlocked[keyring], current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange]) {
+            state = current
+        } else {
+            let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
+            let dataKey = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
+            state = UnlockedKeyring(header: header, headerBytes: file.headerBytes, dataKey: dataKey)
+            unlocked[keyring] = state
+        }
+        if let cached = state.cachedTable, state.cachedFileSize == file.size, state.cachedHeaderBytes == file.headerBytes {
+            return cached
+        }
+        let body: [UInt8]
+        do { body = try file.descriptor.readAll(sizeHint: file.size - KeyringFileHeader.size, limit: Self.maximumFileSize) } catch {
+            throw translate(error, "read")
+        }
+        let plaintext = body.withUnsafeBytes { raw in
+            Sodium.open(raw, associatedData: file.headerBytes, nonce: header.bodyNonce, key: state.dataKey)
+        }
+        guard let plaintext else {
+            throw KeyringFileHeader.corrupt(path, "its entries fail authentication (the file was truncated or modified)")
+        }
+        let table = try EntryTable.parse(plaintext, path: path)
+        state.header = header
+        state.cachedHeaderBytes = file.headerBytes
+        state.cachedFileSize = file.size
+        state.cachedTable = table
+        return table
+    }
+
+    /// Seals `table` under the keyring's data key with a fresh nonce and atomically replaces
+    /// the file: temp file (O_EXCL|O_NOFOLLOW, 0600), write, fsync, rename, fsync directory.
+    private func write(_ table: EntryTable, keyring: String, in directory: String) throws {
+        guard let state = unlocked[keyring] else { preconditionFailure("writing a keyring whose key is not held") }
+        var header = state.header
+        header.bodyNonce = Sodium.randomBytes(Sodium.aeadNonceBytes)
+        let headerBytes = header.encoded()
+        let plaintext = table.serialized()
+        let sealed = plaintext.withUnsafeBytes { raw in
+            Sodium.seal(raw, associatedData: headerBytes, nonce: header.bodyNonce, key: state.dataKey)
+        }
+        let path = try path(of: keyring)
+        removeStaleTemporaries(keyring, in: directory)
+        let suffix = Sodium.randomBytes(8).map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
+        let temporary = directory + "/." + keyring + Self.temporaryMarker + suffix
+        do {
+            let file = try FileSystem.createExclusive(temporary, mode: 0o600)
+            try file.setPermissions(0o600)
+            try headerBytes.withUnsafeBytes { try file.writeAll($0) }
+            try sealed.withUnsafeBytes { try file.writeAll($0) }
+            try file.sync()
+        } catch {
+            _ = try? FileSystem.remove(temporary)
+            throw (error as? SystemCallError).map { translate($0, "write") } ?? error
+        }
+        do { try FileSystem.rename(temporary, to: path) } catch {
+            _ = try? FileSystem.remove(temporary)
+            throw translate(error, "replace")
+        }
+        try syncDirectory(directory)
+        state.header = header
+        state.cachedHeaderBytes = headerBytes
+        state.cachedFileSize = headerBytes.count + sealed.count
+        state.cachedTable = table
+    }
+
+    /// Temp files left by a writer that died; only called under the exclusive lock, when no
+    /// other writer of this keyring can be mid-write.
+    private func removeStaleTemporaries(_ keyring: String, in directory: String) {
+        let prefix = "." + keyring + Self.temporaryMarker
+        for name in (try? FileSystem.directoryEntries(directory)) ?? [] where name.hasPrefix(prefix) {
+            _ = try? FileSystem.remove(directory + "/" + name)
+        }
+    }
+
+    private func syncDirectory(_ directory: String) throws(KeyringError) {
+        do { try FileSystem.openDirectory(directory).sync() } catch { throw translate(error, "sync") }
+    }
+
+    /// Opens a keyring file, refusing symlinks, non-regular files, other owners and group or
+    /// world access, and reads its header. `nil` when it does not exist.
+    private func open(_ keyring: String, in directory: String) throws(KeyringError) -> OpenedFile? {
+        let path = directory + "/" + keyring + Self.fileExtension
+        let descriptor: FileDescriptor
+        do {
+            guard let opened = try FileSystem.openForReading(path) else { return nil }
+            descriptor = opened
+        } catch {
+            throw translate(error, "open")
+        }
+        let status: FileStatus
+        do { status = try descriptor.status() } catch { throw translate(error, "open") }
+        try checkOwnership(status, path: path, kind: "keyring file")
+        if status.size > Self.maximumFileSize {
+            throw KeyringFileHeader.corrupt(path, "it is \(status.size) bytes, larger than any keyring file this library writes")
+        }
+        let headerBytes: [UInt8]
+        do { headerBytes = try descriptor.read(upTo: KeyringFileHeader.size) } catch { throw translate(error, "read") }
+        return OpenedFile(descriptor: descriptor, size: status.size, headerBytes: headerBytes)
+    }
+
+    private func checkOwnership(_ status: FileStatus, path: String, kind: String) throws(KeyringError) {
+        guard status.isRegularFile else {
+            throw KeyringError(.permissionDenied, "the \(kind) \(path) is not a regular file; move it away")
+        }
+        guard status.owner == FileSystem.effectiveUserID else {
+            throw KeyringError(
+                .permissionDenied, "the \(kind) \(path) belongs to user \(status.owner), not to you; refusing to use it")
+        }
+        guard status.permissions & 0o077 == 0 else {
+            throw KeyringError(
+                .permissionDenied,
+                "the \(kind) \(path) is accessible by group or others (mode \(String(status.permissions, radix: 8))); "
+                    + "refusing to use it. Run `chmod 600 \(path)` and consider changing its secrets")
+        }
+    }
+
+    // MARK: Directory
+
+    /// The keyring directory if it exists and is safe; `nil` when it does not exist yet.
+    private func existingDirectory() throws(KeyringError) -> String? {
+        let directory = try directory.get()
+        let status: FileStatus?
+        do { status = try FileSystem.status(directory) } catch { throw translate(error, "inspect") }
+        guard let status else { return nil }
+        try checkDirectory(status, path: directory)
+        return directory
+    }
+
+    /// The keyring directory, created (mode 0700, parents too) when missing.
+    private func writableDirectory() throws(KeyringError) -> String {
+        if let directory = try existingDirectory() { return directory }
+        let directory = try directory.get()
+        var path = ""
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            do { try FileSystem.makeDirectory(path, mode: 0o700) } catch { throw translate(error, "create") }
+        }
+        guard let created = try existingDirectory() else {
+            throw KeyringError(.noStorageAccess, "could not create the keyring directory \(directory)")
+        }
+        return created
+    }
+
+    private func checkDirectory(_ status: FileStatus, path: String) throws(KeyringError) {
+        guard status.isDirectory else {
+            throw KeyringError(.noStorageAccess, "the keyring directory \(path) is not a directory")
+        }
+        guard status.owner == FileSystem.effectiveUserID else {
+            throw KeyringError(
+                .permissionDenied, "the keyring directory \(path) belongs to user \(status.owner), not to you; refusing to use it")
+        }
+        guard status.permissions & 0o022 == 0 else {
+            throw KeyringError(
+                .permissionDenied,
+                "the keyring directory \(path) is writable by group or others (mode \(String(status.permissions, radix: 8))), "
+                    + "so its files could be replaced; run `chmod 700 \(path)`")
+        }
+    }
+
+    // MARK: Locking
+
+    /// Holds `flock(LOCK_EX)` on `NAME.keyring.lock` while `body` runs; waits at most the
+    /// lock timeout for another process to release it.
+    private func withExclusiveLock<T>(_ keyring: String, in directory: String, _ body: () throws -> T) throws -> T {
+        let path = directory + "/" + keyring + Self.lockExtension
+        let lockFile: FileDescriptor
+        do {
+            lockFile = try FileSystem.openLockFile(path, mode: 0o600)
+            try checkOwnership(try lockFile.status(), path: path, kind: "lock file")
+        } catch let error as SystemCallError {
+            throw translate(error, "open the lock file")
+        }
+        let deadline = FileSystem.monotonicMilliseconds + lockTimeoutMilliseconds
+        var pause = 1
+        while true {
+            let acquired: Bool
+            do { acquired = try lockFile.tryLock(exclusive: true) } catch { throw translate(error, "lock") }
+            if acquired { break }
+            if FileSystem.monotonicMilliseconds >= deadline {
+                throw KeyringError(
+                    .timedOut,
+                    "another process has held the lock \(path) for over \(lockTimeoutMilliseconds) ms; "
+                        + "wait for it to finish, or end it if it hangs")
+            }
+            FileSystem.sleep(milliseconds: pause)
+            pause = min(pause * 2, 20)
+        }
+        return try withExtendedLifetime(lockFile) { try body() }  // closing the descriptor releases the lock
+    }
+
+    // MARK: Errors
+
+    private func noSuchKeyring(_ keyring: String) -> KeyringError {
+        let path = (try? path(of: keyring)) ?? keyring
+        return KeyringError(.noSuchKeyring, "there is no keyring '\(keyring)' (no file \(path)); create it first")
+    }
+
+    private func translate(_ error: SystemCallError, _ doing: String) -> KeyringError {
+        if error.isSymbolicLink {
+            return KeyringError(
+                .permissionDenied,
+                "\(error.path) is a symbolic link; keyring files must be regular files, refusing to follow it",
+                underlying: error)
+        }
+        if error.isPermissionDenied {
+            return KeyringError(.permissionDenied, "permission denied trying to \(doing) \(error.path)", underlying: error)
+        }
+        if error.isOutOfSpace {
+            return KeyringError(
+                .backendFailure, "no space left to \(doing) \(error.path); the keyring file was not changed", underlying: error)
+        }
+        return KeyringError(.backendFailure, "could not \(doing) \(error.path)", underlying: error)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

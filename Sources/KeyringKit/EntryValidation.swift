@@ -1,0 +1,36 @@
+/// Checks on service, account and keyring names shared by the built-in backends and the front.
+enum EntryValidation {
+    /// Longest service or account accepted, in UTF-8 bytes.
+    static let maximumNameBytes = 4096
+
+    /// A service must be non-empty; an account may be empty. Neither may hold NUL or exceed 4 KiB.
+    static func check(service: String, account: String? = nil) throws(KeyringError) {
+        if service.isEmpty {
+            throw KeyringError(.invalidArgument, "the service name is empty; give the application, host or URL the secret belongs to")
+        }
+        try checkName(service, what: "service")
+        if let account { try checkName(account, what: "account") }
+    }
+
+    private static func checkName(_ value: String, what: String) throws(KeyringError) {
+        if value.utf8.count > maximumNameBytes {
+            throw KeyringError(.invalidArgument, "the \(what) name is longer than \(maximumNameBytes) bytes")
+        }
+        if value.utf8.contains(0) {
+            throw KeyringError(.invalidArgument, "the \(what) name contains a NUL character, which no store accepts")
+        }
+    }
+
+    /// Keyring names become file names: 1–64 characters from `A–Z a–z 0–9 . _ -`, not starting with `.`.
+    static func checkKeyringName(_ name: String) throws(KeyringError) {
+        let allowed = name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+        if name.isEmpty || name.utf8.count > 64 || !allowed || name.hasPrefix(".") {
+            throw KeyringError(
+                .invalidArgument,
+                "'\(name)' is not a valid keyring name; use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")
+        }
+    }
+}
