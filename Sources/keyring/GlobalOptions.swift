@@ -25,6 +25,11 @@ struct GlobalOptions: ParsableArguments {
     /// Python keyring's `-p/--keyring-path` (a Python import path); accepted and ignored.
     @Option(name: [.customShort("p"), .customLong("keyring-path")], help: .hidden)
     var keyringPath: String?
+
+    /// The options as plain values.
+    var settings: Settings {
+        Settings(backend: backend, keyring: keyring, noPrompt: noPrompt, output: output)
+    }
 }
 
 /// `--output`.

@@ -48,6 +48,11 @@ struct KeyringCommand: AsyncParsableCommand {
             arguments.insert(GitCredentialCommand.configuration.commandName!, at: 0)
         }
         do {
+            if !arguments.isEmpty, let get = FastPath.parseGet(arguments) {
+                let context = CommandContext(get.settings)
+                try await GetCommand.perform(context, mode: get.mode, service: get.service, username: get.username)
+                return ExitStatus.success.rawValue
+            }
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await run(&asyncCommand)

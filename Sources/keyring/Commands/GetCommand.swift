@@ -32,7 +32,13 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = CommandContext(options)
+        try await Self.perform(CommandContext(options), mode: getMode.mode, service: service, username: username)
+    }
+
+    /// Prints the secret (and the user name with `creds`) as `--output` says; shared with
+    /// ``FastPath``.
+    /// - Throws: ``CommandExit`` with status 1 when there is no entry; ``KeyringError``.
+    static func perform(_ context: CommandContext, mode: GetMode, service: String, username: String?) async throws {
         if context.isDisabled { throw CommandExit(.notFound) }
         let keyring = try await context.open()
         let account: String
@@ -50,8 +56,8 @@ struct GetCommand: AsyncParsableCommand {
         guard let secret = try await keyring.get(service: service, account: account) else {
             throw CommandExit(.notFound)
         }
-        let printsUsername = getMode.mode == .creds
-        switch options.output {
+        let printsUsername = mode == .creds
+        switch context.options.output {
         case .plain:
             if printsUsername { try StandardStreams.writeOut(account + "\n") }
             try secret.withUnsafeBytes { bytes throws(CommandExit) in try StandardStreams.writeOut(bytes) }

@@ -1,14 +1,27 @@
 internal import KeyringKit
 
+/// The global options as plain values, whether they came from the argument parser
+/// (``GlobalOptions``) or from the fast path for `get` (``FastPath``).
+struct Settings {
+    var backend: String?
+    var keyring: String?
+    var noPrompt = false
+    var output: OutputFormat = .plain
+}
+
 /// What a command needs to reach its keyring: the environment, the options, and the backend
 /// chosen from them. Nothing is opened until a command asks.
 struct CommandContext {
-    let options: GlobalOptions
+    let options: Settings
     let environment: [String: String]
 
-    init(_ options: GlobalOptions) {
+    init(_ options: Settings) {
         self.options = options
         self.environment = ProcessEnvironment.current()
+    }
+
+    init(_ options: GlobalOptions) {
+        self.init(options.settings)
     }
 
     /// Whether prompting on the terminal is allowed at all.
