@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "DBusTests", dependencies: ["DBus", "TestSupport"]),
         .testTarget(name: "SecretServiceTests", dependencies: ["SecretService", "DBus", "TestSupport"]),
         .testTarget(name: "KeyringKitTests", dependencies: ["KeyringKit", "SecretService", "TestSupport"]),
-        .testTarget(name: "KeyringCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "KeyringCLITests", dependencies: ["KeyringKit", "TestSupport"]),
     ]
 )
 
