@@ -61,6 +61,13 @@ struct GetSetDeleteTests {
                 let get = try await cli.keyring(["get", "newlines", account])
                 #expect(get.stdoutText == item.stored + "\n", "input \(item.input.debugDescription)")
             }
+            // Empty input (</dev/null, a command that printed nothing) never replaces a secret.
+            for stdin in [nil, [UInt8]()] {
+                let empty = try await cli.keyring(["set", "newlines", "case0"], stdin: stdin)
+                #expect(empty.status == 2 && empty.stderrText.contains("empty"), "\(empty)")
+            }
+            let kept = try await cli.keyring(["get", "newlines", "case0"])
+            #expect(kept.stdoutText == "plain\n")
         }
     }
 

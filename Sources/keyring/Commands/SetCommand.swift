@@ -10,8 +10,9 @@ struct SetCommand: AsyncParsableCommand {
         discussion: """
             On a terminal, asks for the secret without echo. Otherwise reads all of standard \
             input, with no size limit, and strips exactly one trailing newline; other bytes are \
-            kept as they are (binary input is stored as application/octet-stream). The secret is \
-            never taken from the command line.
+            kept as they are (binary input is stored as application/octet-stream). Empty input \
+            is refused (a lone newline stores an empty secret). The secret is never taken from \
+            the command line.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -75,6 +76,10 @@ struct SetCommand: AsyncParsableCommand {
             }
         }
         var bytes = try StandardStreams.readAllInput()
+        guard !bytes.isEmpty else {
+            // Most likely </dev/null or a command that printed nothing: never replace a secret with that.
+            throw CommandExit.usage("standard input was empty, so nothing was stored; to store an empty secret, send a newline")
+        }
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         return bytes
     }
