@@ -1,8 +1,10 @@
 internal import Glibc
 
 /// Reads a line from the controlling terminal (`/dev/tty`) with echo turned off, as `getpass`
-/// does, with the prompt on standard error. Echo comes back on when the line is read, and on
-/// SIGINT, SIGTERM, SIGHUP or SIGQUIT before the process dies of the signal.
+/// does. The prompt goes to standard error when that is a terminal, else to `/dev/tty` itself
+/// (uv captures keyring's stderr; the person at the terminal must still see the question).
+/// Echo comes back on when the line is read, and on SIGINT, SIGTERM, SIGHUP or SIGQUIT before
+/// the process dies of the signal.
 enum Terminal {
     /// Why no line could be read.
     enum Failure: Error {
@@ -37,14 +39,14 @@ enum Terminal {
             EchoGuard.install(descriptor: descriptor, original: original)
             _ = tcsetattr(descriptor, TCSAFLUSH, &silent)
         }
-        StandardStreams.writeError(prompt, newline: false)
+        show(prompt, terminal: descriptor)
         defer {
             if canSetEcho {
                 _ = tcsetattr(descriptor, TCSAFLUSH, &original)
                 EchoGuard.remove()
             }
             // The user's Enter was not echoed: end the prompt's line.
-            StandardStreams.writeError("")
+            show("\n", terminal: descriptor)
         }
         return try readLine(descriptor)
     }
@@ -55,8 +57,18 @@ enum Terminal {
         let descriptor = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .noTerminal }
         defer { close(descriptor) }
-        StandardStreams.writeError(prompt, newline: false)
+        show(prompt, terminal: descriptor)
         return try readLine(descriptor)
+    }
+
+    /// Writes prompt text on stderr when it is a terminal, else on the terminal `descriptor`.
+    private static func show(_ text: String, terminal descriptor: Int32) {
+        if StandardStreams.isTerminal(STDERR_FILENO) {
+            StandardStreams.writeError(text, newline: false)
+        } else {
+            var text = text
+            text.withUTF8 { _ = write(descriptor, $0.baseAddress, $0.count) }
+        }
     }
 
     /// Reads bytes up to a newline or end of file.
