@@ -1,0 +1,91 @@
+internal import ArgumentParser
+internal import KeyringKit
+
+/// `keyring`: the root command. Parses the command line, runs one subcommand, and turns every
+/// outcome into an exit status (``ExitStatus``) and at most one message on stderr.
+struct KeyringCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keyring",
+        abstract: "Store, read and delete secrets in the keyring.",
+        discussion: """
+            Secrets are read from a terminal without echo or from standard input, never from \
+            the command line, and are printed only by `get` (and given to the command of `run`). \
+            Compatible with Python keyring's command line, so pip and uv can use it with \
+            --keyring-provider subprocess; `keyring git-credential` is a git credential helper.
+
+            \(ExitStatus.helpSection)
+            """,
+        subcommands: [
+            GetCommand.self, SetCommand.self, DeleteCommand.self, DiagnoseCommand.self,
+            ListCommand.self, SearchCommand.self, RunCommand.self, GitCredentialCommand.self,
+            KeyringsCommand.self, CreateKeyringCommand.self, DeleteKeyringCommand.self,
+            LockCommand.self, UnlockCommand.self,
+        ])
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var getMode: GetModeOption
+
+    @Flag(name: .customLong("list-backends"), help: "List the backends and exit.")
+    var listBackends = false
+
+    func run() async throws {
+        guard listBackends else {
+            throw CommandExit.usage("say what to do: get, set, del, diagnose, ... (see keyring --help)")
+        }
+        try StandardStreams.writeOut(BackendKind.allCases.map { "\($0.rawValue)\n" }.joined())
+    }
+
+    /// The program name that makes `keyring` act as `keyring git-credential`: git runs
+    /// `git-credential-keyring` for `credential.helper = keyring`.
+    static let gitHelperName = "git-credential-keyring"
+
+    /// Parses `arguments` (argv, including argv[0]), runs the command, and returns the exit status.
+    static func main(arguments: [String]) async -> Int32 {
+        let program = arguments.first ?? "keyring"
+        var arguments = Array(arguments.dropFirst())
+        if program.split(separator: "/").last.map(String.init) == gitHelperName {
+            if arguments.first == GitCredentialCommand.configuration.commandName { arguments.removeFirst() }
+            arguments.insert(GitCredentialCommand.configuration.commandName!, at: 0)
+        }
+        do {
+            if !arguments.isEmpty, let get = FastPath.parseGet(arguments) {
+                let context = CommandContext(get.settings)
+                try await GetCommand.perform(context, mode: get.mode, service: get.service, username: get.username)
+                return ExitStatus.success.rawValue
+            }
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await run(&asyncCommand)
+            } else {
+                try command.run()
+            }
+            return ExitStatus.success.rawValue
+        } catch let exit as CommandExit {
+            if let message = exit.message { report(message) }
+            return exit.status.rawValue
+        } catch let error as KeyringError {
+            report(error.message)
+            return ExitStatus(error).rawValue
+        } catch {
+            // Argument parser outcomes: help, completion scripts, usage errors, ExitCode.
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { try? StandardStreams.writeOut(message.hasSuffix("\n") ? message : message + "\n") }
+                return ExitStatus.success.rawValue
+            }
+            if !message.isEmpty { StandardStreams.writeError(message) }
+            if error is ExitCode { return code.rawValue }
+            return ExitStatus.usage.rawValue
+        }
+    }
+
+    private static func run<Command: AsyncParsableCommand>(_ command: inout Command) async throws {
+        try await command.run()
+    }
+
+    /// Writes `keyring: MESSAGE` on stderr.
+    static func report(_ message: String) {
+        StandardStreams.writeError("keyring: " + message)
+    }
+}
