@@ -33,17 +33,21 @@ extension Keyring {
 
 /// A backend whose entries can be stored and found by arbitrary attributes, as Secret Service
 /// items are. The git credential helper uses it to write items exactly as
-/// git-credential-libsecret does (`xdg:schema` = `org.git.Password`, `protocol`, `server`,
+/// git-credential-libsecret does (`xdg:schema` = ``GitCredentialKey/schema``, `protocol`, `server`,
 /// `port`, `user`, `object`), so either tool reads what the other stored. Backends that do not
 /// conform keep git credentials under a service name instead (``GitCredentialKey/service``).
 public protocol KeyringAttributeBackend: KeyringBackend {
     /// The first entry whose attributes include all of `attributes`, with its secret.
     /// - Parameters:
     ///   - attributes: Names and values that must all match.
+    ///   - absent: Attribute names the entry must not have (a credential for `host:8443` does not
+    ///     answer for `host`).
     ///   - keyring: The keyring, or `nil` for the default (a Secret Service backend may search all).
     /// - Returns: The entry's attributes and its secret, or `nil` when nothing matches.
     /// - Throws: ``KeyringError``.
-    func firstSecret(matching attributes: [String: String], keyring: String?) async throws -> (attributes: [String: String], secret: Secret)?
+    func firstSecret(
+        matching attributes: [String: String], absent: Set<String>, keyring: String?
+    ) async throws -> (attributes: [String: String], secret: Secret)?
 
     /// Stores a secret under exactly these attributes, replacing the entry that has exactly the
     /// same attribute set, if any.
@@ -80,8 +84,11 @@ public struct GitCredentialKey: Sendable, Hashable {
     /// The user name, when known.
     public var username: String?
 
-    /// The `xdg:schema` git-credential-libsecret writes since git 2.45.
-    public static let schema = "org.git.Password"
+    /// The `xdg:schema` written with git credentials: libsecret's network-password schema, which
+    /// git-credential-libsecret used before it named its own (`org.git.Password`). Older helpers
+    /// (Debian 12's git 2.39) search *with* the schema name, newer ones ignore it when searching,
+    /// so items under this name are found by both, and switching either way loses nothing.
+    public static let schema = "org.gnome.keyring.NetworkPassword"
     /// The prefix of service names used by backends without attributes.
     public static let servicePrefix = "git:"
 
@@ -138,6 +145,12 @@ public struct GitCredentialKey: Sendable, Hashable {
         return attributes
     }
 
+    /// Attributes a stored credential must not have for this key to find it: the port and the
+    /// path, when git sent none (another port or path is another credential).
+    public var absentAttributes: Set<String> {
+        Set(["port", "object"]).subtracting(searchAttributes.keys)
+    }
+
     /// The attributes of a stored item: ``searchAttributes`` plus `xdg:schema`.
     public var storeAttributes: [String: String] {
         searchAttributes.merging(["xdg:schema": Self.schema]) { $1 }
@@ -166,7 +179,9 @@ extension Keyring {
     public func gitCredential(_ key: GitCredentialKey) async throws -> (username: String?, password: Secret)? {
         guard key.isComplete else { return nil }
         if let backend = backend as? any KeyringAttributeBackend {
-            guard let found = try await backend.firstSecret(matching: key.searchAttributes, keyring: keyring) else {
+            guard let found = try await backend.firstSecret(
+                matching: key.searchAttributes, absent: key.absentAttributes, keyring: keyring)
+            else {
                 return nil
             }
             return (found.attributes["user"] ?? key.username, found.secret)
@@ -218,7 +233,9 @@ extension Keyring {
         if let backend = backend as? any KeyringAttributeBackend {
             var attributes = key.searchAttributes
             if let rejected {
-                guard let found = try await backend.firstSecret(matching: attributes, keyring: keyring) else { return 0 }
+                guard let found = try await backend.firstSecret(
+                    matching: attributes, absent: key.absentAttributes, keyring: keyring)
+                else { return 0 }
                 guard found.secret.bytes.constantTimeEquals(rejected) else { return 0 }
                 attributes = found.attributes
             }

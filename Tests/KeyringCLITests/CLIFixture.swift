@@ -10,10 +10,9 @@ enum CLIBackend: String, Sendable, CustomTestStringConvertible {
     /// gnome-keyring on a private bus (`TestBus`), chosen with `KEYRING_BACKEND=secret-service`.
     case secretService = "secret-service"
 
-    /// The backends to test: `file`, or those named in `KEYRING_CLI_TEST_BACKENDS`
-    /// (comma-separated, e.g. `file,secret-service`, once the Secret Service backend exists).
+    /// The backends to test: both, or those named in `KEYRING_CLI_TEST_BACKENDS` (comma-separated).
     static let all: [CLIBackend] = {
-        guard let names = ProcessInfo.processInfo.environment["KEYRING_CLI_TEST_BACKENDS"] else { return [.file] }
+        guard let names = ProcessInfo.processInfo.environment["KEYRING_CLI_TEST_BACKENDS"] else { return [.file, .secretService] }
         return names.split(separator: ",").compactMap { CLIBackend(rawValue: String($0)) }
     }()
 

@@ -23,7 +23,7 @@ struct GitCredentialKeyTests {
     func full() {
         let key = GitCredentialKey(protocol: "https", host: "git.example.org:8443", path: "team/repo.git", username: "alice")
         #expect(key.storeAttributes == [
-            "xdg:schema": "org.git.Password", "protocol": "https", "server": "git.example.org", "port": "8443",
+            "xdg:schema": "org.gnome.keyring.NetworkPassword", "protocol": "https", "server": "git.example.org", "port": "8443",
             "user": "alice", "object": "team/repo.git",
         ])
         #expect(key.searchAttributes["xdg:schema"] == nil, "old items with another schema must still be found")

@@ -209,13 +209,13 @@ public struct SecretServiceBackend: KeyringBackend {
     // MARK: Helpers
 
     /// The named collection, or the default one for `nil`.
-    private func collection(for keyring: String?) async throws -> SecretCollection {
+    func collection(for keyring: String?) async throws -> SecretCollection {
         guard let keyring else { return try await client.defaultCollection() }
         return try await collection(named: keyring)
     }
 
     /// The collection whose path element or label is `name` (or the alias `name`).
-    private func collection(named name: String) async throws -> SecretCollection {
+    func collection(named name: String) async throws -> SecretCollection {
         if let aliased = try await client.collection(alias: name) { return aliased }
         let collections = try await client.collections()
         if let match = collections.first(where: { $0.name == name }) { return match }
@@ -223,7 +223,7 @@ public struct SecretServiceBackend: KeyringBackend {
         throw KeyringError(.noSuchKeyring, "the Secret Service has no keyring (collection) named '\(name)'; `keyring list-keyrings` shows them")
     }
 
-    private func translating<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
+    func translating<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as SecretServiceError {

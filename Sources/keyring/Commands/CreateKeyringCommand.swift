@@ -10,11 +10,15 @@ struct CreateKeyringCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(help: "Read the keyring's password from standard input instead of prompting (on the Secret Service: gnome-keyring's prompt-free interface, for machines where nobody can answer a prompt).")
+    var passwordStdin = false
+
     @Argument(help: "The new keyring's name.")
     var name: String
 
     func run() async throws {
         let context = CommandContext(options)
-        try await context.open().createKeyring(name)
+        let password = passwordStdin ? try PasswordInput.fromStandardInput() : nil
+        try await context.open().createKeyring(name, password: password)
     }
 }

@@ -14,7 +14,7 @@ struct GitCredentialCommand: AsyncParsableCommand {
             or put a link named git-credential-keyring to keyring on PATH and use:
               git config --global credential.helper keyring
             In the Secret Service the items carry git-credential-libsecret's attributes \
-            (xdg:schema org.git.Password, protocol, server, port, user, object) and label, so \
+            (xdg:schema org.gnome.keyring.NetworkPassword, protocol, server, port, user, object) and label, so \
             either helper reads what the other stored; other backends keep them under the \
             service git:PROTOCOL://HOST[:PORT][/PATH] with the user name as account.
             """)

@@ -13,11 +13,15 @@ struct UnlockCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(help: "Read the keyring's password from standard input instead of prompting (on the Secret Service: gnome-keyring's prompt-free interface, for machines where nobody can answer a prompt).")
+    var passwordStdin = false
+
     @Argument(help: "The keyring; the default one (or --keyring) when left out.")
     var name: String?
 
     func run() async throws {
         let context = CommandContext(options)
-        try await context.open(keyring: name).unlock()
+        let password = passwordStdin ? try PasswordInput.fromStandardInput() : nil
+        try await context.open(keyring: name).unlock(password: password)
     }
 }

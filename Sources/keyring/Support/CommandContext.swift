@@ -42,6 +42,9 @@ struct CommandContext {
         case .disabled(let name):
             throw CommandExit(.unavailable, "keyring is disabled by -b \(name): nothing is stored or found")
         }
+        var environment = self.environment
+        // The Secret Service backend reads this: a locked collection fails at once, no prompt.
+        if !mayPrompt { environment["KEYRING_NO_PROMPT"] = "1" }
         return BackendSelection(
             backend: kind, environment: environment,
             passwordProvider: mayPrompt ? PasswordPrompt.provider : nil)

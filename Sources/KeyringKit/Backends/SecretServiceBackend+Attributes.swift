@@ -1,0 +1,52 @@
+public import SecretService
+
+/// Items by arbitrary attributes: what the git credential helper needs to write exactly what
+/// git-credential-libsecret writes, and to read what it wrote.
+extension SecretServiceBackend: KeyringAttributeBackend {
+    public func firstSecret(
+        matching attributes: [String: String], absent: Set<String>, keyring: String?
+    ) async throws -> (attributes: [String: String], secret: Secret)? {
+        try await translating("searching") {
+            var items: [SecretItem]
+            if let keyring {
+                items = try await collection(named: keyring).searchItems(attributes)
+            } else {
+                let (unlocked, locked) = try await client.searchItems(attributes)
+                items = unlocked + locked
+            }
+            for item in items {
+                if try await item.isLocked() { try await client.unlock([item.path]) }
+                let found = try await item.attributes()
+                guard absent.isDisjoint(with: found.keys) else { continue }
+                return (found, Self.normalized(try await item.secret()))
+            }
+            return nil
+        }
+    }
+
+    public func store(_ secret: Secret, attributes: [String: String], label: String, keyring: String?) async throws {
+        try await translating("storing") {
+            let collection = try await collection(for: keyring)
+            if try await collection.isLocked() { try await collection.unlock() }
+            try await collection.store(label: label, attributes: attributes, secret: secret)
+        }
+    }
+
+    public func deleteAll(matching attributes: [String: String], keyring: String?) async throws -> Int {
+        guard !attributes.isEmpty else {
+            throw KeyringError(.invalidArgument, "refusing to delete every item: no attributes to match")
+        }
+        return try await translating("deleting") {
+            var items: [SecretItem]
+            if let keyring {
+                items = try await collection(named: keyring).searchItems(attributes)
+            } else {
+                let (unlocked, locked) = try await client.searchItems(attributes)
+                if !locked.isEmpty { try await client.unlock(locked.map(\.path)) }
+                items = unlocked + locked
+            }
+            for item in items { try await item.delete() }
+            return items.count
+        }
+    }
+}

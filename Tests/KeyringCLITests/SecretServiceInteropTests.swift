@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built `keyring` against gnome-keyring, beside the programs people already use:
+/// secret-tool, Python keyring, and git's own git-credential-libsecret.
+@Suite("keyring with other Secret Service programs")
+struct SecretServiceCLIInteropTests {
+    @Test func keyringAndSecretToolReadEachOther() async throws {
+        try await withFixture(.secretService) { cli in
+            try await cli.store("from keyring", service: "interop.example", account: "alice")
+            let looked = try await cli.run("/usr/bin/secret-tool", ["lookup", "service", "interop.example", "username", "alice"])
+            #expect(looked.stdoutText == "from keyring", "\(looked)")
+
+            let stored = try await cli.run(
+                "/usr/bin/secret-tool", ["store", "--label=x", "service", "tool.example", "username", "bob"],
+                stdin: Array("from secret-tool".utf8))
+            #expect(stored.succeeded, "\(stored)")
+            let got = try await cli.keyring(["get", "tool.example", "bob"])
+            #expect(got.stdoutText == "from secret-tool\n", "\(got)")
+        }
+    }
+
+    @Test func keyringAndPythonKeyringReadEachOther() async throws {
+        let python = try #require(
+            ProcessInfo.processInfo.environment["KEYRING_TEST_PYTHON"], "run through scripts/test (KEYRING_TEST_PYTHON)")
+        try await withFixture(.secretService) { cli in
+            let pythonEnvironment: [String: String?] = ["PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring"]
+            try await cli.store("from keyring", service: "py.example", account: "alice")
+            let read = try await cli.run(
+                python, ["-c", "import keyring; print(keyring.get_password('py.example', 'alice'), end='')"],
+                environment: pythonEnvironment)
+            #expect(read.stdoutText == "from keyring", "\(read)")
+            let wrote = try await cli.run(
+                python, ["-c", "import keyring; keyring.set_password('py.example', 'bob', 'from python')"],
+                environment: pythonEnvironment)
+            #expect(wrote.succeeded, "\(wrote)")
+            let got = try await cli.keyring(["get", "py.example", "bob"])
+            #expect(got.stdoutText == "from python\n", "\(got)")
+        }
+    }
+
+    /// git's own helper, compiled from the source Debian's git package ships.
+    static func buildLibsecretHelper(in cli: CLIFixture) async throws -> String {
+        let source = "/usr/share/doc/git/contrib/credential/libsecret/git-credential-libsecret.c"
+        let output = cli.directory.appendingPathComponent("bin/git-credential-libsecret").path
+        let flags = try await cli.run("/usr/bin/pkg-config", ["--cflags", "--libs", "glib-2.0", "libsecret-1"])
+        try #require(flags.succeeded, "pkg-config libsecret-1: \(flags)")
+        let arguments = [source, "-o", output] + flags.stdoutText.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let built = try await cli.run("/usr/bin/cc", arguments)
+        try #require(built.succeeded, "building git-credential-libsecret: \(built)")
+        return output
+    }
+
+    static func git(_ cli: CLIFixture, helper: String, _ action: String, _ input: String) async throws -> ProcessResult {
+        try await cli.run(
+            "/usr/bin/git", ["-c", "credential.helper=", "-c", "credential.helper=\(helper)", "credential", action],
+            stdin: Array(input.utf8),
+            environment: ["GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"])
+    }
+
+    @Test func switchingFromGitCredentialLibsecretLosesNothing() async throws {
+        try await withFixture(.secretService) { cli in
+            _ = try await Self.buildLibsecretHelper(in: cli)
+            let keyringHelper = "!\(CLIFixture.executable) git-credential"
+            let query = "protocol=https\nhost=git.example.org\n\n"
+
+            // Stored by git-credential-libsecret, found by keyring.
+            let approved = try await Self.git(cli, helper: "libsecret", "approve",
+                "protocol=https\nhost=git.example.org\nusername=alice\npassword=from-libsecret\n\n")
+            #expect(approved.succeeded, "\(approved)")
+            let filled = try await Self.git(cli, helper: keyringHelper, "fill", query)
+            #expect(filled.stdoutText.contains("username=alice\n") && filled.stdoutText.contains("password=from-libsecret\n"), "\(filled)")
+
+            // Stored by keyring, found by git-credential-libsecret.
+            let ours = try await Self.git(cli, helper: keyringHelper, "approve",
+                "protocol=https\nhost=code.example.org:8443\nusername=bob\npassword=from-keyring\n\n")
+            #expect(ours.succeeded, "\(ours)")
+            let theirs = try await Self.git(cli, helper: "libsecret", "fill", "protocol=https\nhost=code.example.org:8443\n\n")
+            #expect(theirs.stdoutText.contains("username=bob\n") && theirs.stdoutText.contains("password=from-keyring\n"), "\(theirs)")
+
+            // Erased by keyring, gone for git-credential-libsecret too.
+            let rejected = try await Self.git(cli, helper: keyringHelper, "reject",
+                "protocol=https\nhost=git.example.org\nusername=alice\npassword=from-libsecret\n\n")
+            #expect(rejected.succeeded, "\(rejected)")
+            let after = try await Self.git(cli, helper: "libsecret", "fill", query)
+            #expect(!after.stdoutText.contains("from-libsecret"), "\(after)")
+        }
+    }
+
+    @Test func noPromptOnALockedCollectionFailsFastAndSaysSo() async throws {
+        try await withFixture(.secretService) { cli in
+            try await cli.store("locked secret", service: "locked.example", account: "alice")
+            let locked = try await cli.keyring(["lock"])
+            #expect(locked.succeeded, "\(locked)")
+            let clock = ContinuousClock()
+            let start = clock.now
+            let got = try await cli.keyring(["--no-prompt", "get", "locked.example", "alice"])
+            let elapsed = clock.now - start
+            #expect(got.status == 3, "\(got)")
+            #expect(got.stdout.isEmpty)
+            #expect(got.stderrText.contains("locked"), "\(got.stderrText)")
+            #expect(!got.stderrText.contains("locked secret"))
+            #expect(elapsed < .seconds(1), "took \(elapsed)")
+        }
+    }
+}
