@@ -123,6 +123,9 @@ public actor SecretServiceClient {
         if let opening { return try await opening.value }
         let options = self.options
         let task = Task { () async throws -> State in
+            // The key pair's exponentiation runs while the bus connection is made.
+            let keyPair: Task<DHKeyPair, Never>? =
+                options.algorithm == .plain ? nil : Task.detached { DHKeyPair(group: .ietf1024) }
             let connection: DBusConnection
             do {
                 connection = try await DBusConnection.connect(
@@ -131,7 +134,8 @@ public actor SecretServiceClient {
                 throw SecretServiceError.translating(error, "connecting to the session bus")
             }
             do {
-                let session = try await SecretSession.open(on: connection, algorithm: options.algorithm)
+                let session = try await SecretSession.open(
+                    on: connection, algorithm: options.algorithm, keyPair: await keyPair?.value)
                 return State(connection: connection, session: session)
             } catch {
                 connection.close()

@@ -14,13 +14,16 @@ final class SecretSession: Sendable {
 
     /// Opens a session (`OpenSession`): DH by default; `plain` only when asked for, or when the
     /// server answers `NotSupported` and the caller allows the fallback.
-    static func open(on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm) async throws -> SecretSession {
+    /// - Parameter keyPair: a key pair made beforehand (the client makes it while connecting).
+    static func open(
+        on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
+    ) async throws -> SecretSession {
         let service = ServiceProxy(connection: connection)
         if algorithm == .plain {
             let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return SecretSession(path: path, key: nil)
         }
-        let keyPair = DHKeyPair(group: .ietf1024)
+        let keyPair = keyPair ?? DHKeyPair(group: .ietf1024)
         do {
             let (output, path) = try await service.openSession(
                 algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
