@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The settings file `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
 ///
@@ -42,13 +42,13 @@ struct BackendConfiguration: Sendable, Equatable {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let origin = "\(path) line \(index + 1)"
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            if line.trimmedWhitespace.isEmpty { continue }
             let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else {
                 throw KeyringError(.invalidArgument, "\(origin): expected `key = value`")
             }
-            let key = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            let key = parts[0].trimmedWhitespace.lowercased()
+            let value = parts[1].trimmedWhitespace
             switch key {
             case "backend":
                 configuration.backend = value.lowercased() == "auto" ? nil : try BackendKind(parsing: value, origin: origin)
@@ -63,7 +63,7 @@ struct BackendConfiguration: Sendable, Equatable {
 
     /// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, any case.
     static func parseBoolean(_ text: String, origin: String) throws(KeyringError) -> Bool {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmedWhitespace.lowercased() {
         case "true", "yes", "1", "on": return true
         case "false", "no", "0", "off": return false
         default: throw KeyringError(.invalidArgument, "\(origin): '\(text)' is not true or false")

@@ -18,7 +18,7 @@ public enum BackendKind: String, Sendable, CaseIterable, CustomStringConvertible
     ///   - origin: Where it came from, for the message (`KEYRING_BACKEND`, `config line 3`).
     /// - Throws: ``KeyringError`` `invalidArgument` naming the accepted values.
     init(parsing text: String, origin: String) throws(KeyringError) {
-        let name = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let name = text.trimmedWhitespace.lowercased()
         guard let kind = BackendKind(rawValue: name) else {
             throw KeyringError(
                 .invalidArgument,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SecretService
 
 /// Chooses the backend a program uses when it does not construct one itself.
@@ -83,8 +83,8 @@ public struct BackendSelection: Sendable {
         if let backend {
             return try await make(backend, because: "chosen by the program")
         }
-        if let name = environment["KEYRING_BACKEND"], !name.trimmingCharacters(in: .whitespaces).isEmpty,
-           name.trimmingCharacters(in: .whitespaces).lowercased() != "auto" {
+        if let name = environment["KEYRING_BACKEND"], !name.trimmedWhitespace.isEmpty,
+           name.trimmedWhitespace.lowercased() != "auto" {
             let kind = try BackendKind(parsing: name, origin: "KEYRING_BACKEND")
             return try await make(kind, because: "KEYRING_BACKEND=\(kind)")
         }

@@ -1,5 +1,5 @@
 public import SecretService
-import Foundation
+import FoundationEssentials
 
 /// Keeps secrets in password-protected, encrypted files: one file per keyring,
 /// `NAME.keyring` in `$XDG_DATA_HOME/swift-keyring/` (else `~/.local/share/swift-keyring/`).

@@ -1,5 +1,5 @@
 public import SecretService
-import Foundation
+import FoundationEssentials
 
 /// Reads secrets from environment variables; read-only. Meant for CI jobs and containers,
 /// where secrets arrive as variables and no keyring daemon runs.
@@ -123,7 +123,7 @@ public struct EnvironmentBackend: KeyringBackend {
                 let rest = variable.dropFirst(Self.variablePrefix.count)
                 guard !rest.isEmpty else { continue }
                 service = String(rest)
-                if let separator = rest.range(of: "__") {
+                if let separator = rest.firstRange(of: "__") {
                     service = String(rest[..<separator.lowerBound])
                     account = String(rest[separator.upperBound...])
                 }

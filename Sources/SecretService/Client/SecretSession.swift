@@ -2,8 +2,8 @@ import DBus
 
 /// An open Secret Service session: its object path and, for the DH algorithm, the AES key that
 /// encrypts every secret crossing the bus. Reused for all operations on a connection.
-final class SecretSession: Sendable {
-    let path: DBusObjectPath
+package final class SecretSession: Sendable {
+    package let path: DBusObjectPath
     /// `nil` for the `plain` algorithm.
     let key: SessionKey?
 
@@ -15,7 +15,7 @@ final class SecretSession: Sendable {
     /// Opens a session (`OpenSession`): DH by default; `plain` only when asked for, or when the
     /// server answers `NotSupported` and the caller allows the fallback.
     /// - Parameter keyPair: a key pair made beforehand (the client makes it while connecting).
-    static func open(
+    package static func open(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) async throws -> SecretSession {
         let service = ServiceProxy(connection: connection)
@@ -75,7 +75,7 @@ final class SecretSession: Sendable {
     }
 
     /// Closes the session without waiting (`Session.Close`).
-    func close(on connection: DBusConnection) {
+    package func close(on connection: DBusConnection) {
         try? SessionProxy(connection: connection, path: path).closeNoReply()
     }
 }

@@ -1,11 +1,11 @@
 // The symmetric half of `dh-ietf1024-sha256-aes128-cbc-pkcs7` and of `sx-aes-1`:
 // HKDF-SHA256 from the shared secret to an AES-128 key, then AES-128-CBC with PKCS#7 padding.
-// The block cipher is swift-crypto's (`_CryptoExtras` AES._CBC); the padding is ours, because
+// The block cipher is swift-crypto's (`CryptoExtras` AES._CBC); the padding is ours, because
 // that implementation accepts padding lengths above 16 on decryption.
 
 import Crypto
-import _CryptoExtras
-import Foundation
+import CryptoExtras
+import FoundationEssentials
 
 /// An AES-128 session key derived from a Diffie-Hellman shared secret.
 ///
