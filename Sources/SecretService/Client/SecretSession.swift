@@ -1,4 +1,4 @@
-import DBus
+package import DBus
 
 /// An open Secret Service session: its object path and, for the DH algorithm, the AES key that
 /// encrypts every secret crossing the bus. Reused for all operations on a connection.
