@@ -290,6 +290,48 @@ struct ConnectionTests {
         }
     }
 
+    @Test func tasksCanRunOnTheConnectionsOwnExecutor() async throws {
+        try await withPair { server, client async throws in
+            let results = try await withTaskExecutorPreference(client.executor) {
+                var sequential: [DBusValue] = []
+                for i in 0..<200 {
+                    sequential += try await echo(client, server, [.int32(Int32(i))])
+                }
+                let pipelined = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for i in 0..<500 {
+                        group.addTask { try await echo(client, server, [.int32(Int32(i))]) == [.int32(Int32(i))] ? 1 : 0 }
+                    }
+                    return try await group.reduce(0, +)
+                }
+                return (sequential, pipelined)
+            }
+            #expect(results.0 == (0..<200).map { .int32(Int32($0)) })
+            #expect(results.1 == 500)
+        }
+    }
+
+    @Test func closingTheConnectionStrandsNoTaskOnItsExecutor() async throws {
+        try await withPair { server, client async throws in
+            let executor = client.executor
+            let waiting = Task(executorPreference: executor) {
+                try await client.call(
+                    destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Silent",
+                    timeout: .seconds(60))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            client.close()
+            let result = await waiting.result
+            #expect {
+                try result.get()
+            } throws: { error in
+                (error as? DBusError)?.code == .closed
+            }
+            // Work that prefers the closed connection's executor still runs, elsewhere.
+            let after = await Task(executorPreference: executor) { 41 + 1 }.value
+            #expect(after == 42)
+        }
+    }
+
     @Test func namesCanBeRequestedWatchedAndAwaited() async throws {
         try await withPair { server, client async throws in
             let name = "org.swiftkeyring.Waited"

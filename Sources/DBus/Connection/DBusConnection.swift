@@ -84,6 +84,15 @@ public final class DBusConnection: Sendable {
         worker.closedReason
     }
 
+    /// This connection's thread as a task executor.
+    ///
+    /// Code that awaits replies runs fastest here: with
+    /// `withTaskExecutorPreference(connection.executor) { ... }`, a reply resumes its caller on
+    /// the connection's own thread (default actors included), with no hop to Swift's thread pool
+    /// and back. Only for code that awaits: anything that blocks this thread stalls the connection.
+    /// After the connection closes, work goes to the global concurrent executor.
+    public var executor: any TaskExecutor { worker }
+
     /// How many method calls this connection has sent so far (each one a round trip), for
     /// benchmarks and diagnostics.
     public var methodCallsSent: Int {

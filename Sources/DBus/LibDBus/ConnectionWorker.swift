@@ -17,7 +17,7 @@ import Darwin
 /// throws (a ``DBusError`` with a `name` becomes that D-Bus error).
 public typealias DBusMethodHandler = @Sendable (DBusMessage) async throws -> [DBusValue]
 
-final class ConnectionWorker: @unchecked Sendable {
+final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     enum Command {
         case call(id: UInt64, OutgoingMessage, deadline: ContinuousClock.Instant, UnsafeContinuation<DBusMessage, any Error>)
         case send(OutgoingMessage)
@@ -31,6 +31,8 @@ final class ConnectionWorker: @unchecked Sendable {
 
     private struct Shared {
         var commands: [Command] = []
+        /// Jobs of tasks that prefer this connection's thread as their executor.
+        var jobs: [UnownedJob] = []
         var sleeping = false
         var closedReason: DBusError?
     }
@@ -46,6 +48,14 @@ final class ConnectionWorker: @unchecked Sendable {
     private let nextID = Atomic<UInt64>(1)
     /// Messages written to the connection (calls, replies, signals), for benchmarks and diagnostics.
     let sentCount = Atomic<Int>(0)
+    /// Set when a command is queued, cleared when the thread takes the queue: lets the thread
+    /// wait briefly for a caller's next command without taking the lock.
+    private let hasCommands = Atomic<Bool>(false)
+    /// Whether this thread resumed a caller since it last slept (worker thread only).
+    private var resumedCaller = false
+    /// How long the thread waits for the next command after resuming a caller, before it
+    /// sleeps in poll: a sequential caller's next call then costs no wake-up of this thread.
+    private static let spinAfterReply: Duration = .microseconds(30)
     /// Signals delivered to at least one stream, counted on this thread before any is yielded.
     let signalCount = Atomic<Int>(0)
     private let address: String
@@ -103,6 +113,7 @@ final class ConnectionWorker: @unchecked Sendable {
         let (reason, wake) = shared.withLock { state -> (DBusError?, Bool) in
             if let reason = state.closedReason { return (reason, false) }
             state.commands.append(command)
+            hasCommands.store(true, ordering: .releasing)
             let wake = state.sleeping
             state.sleeping = false
             return (nil, wake)
@@ -112,6 +123,30 @@ final class ConnectionWorker: @unchecked Sendable {
             _ = write(wakeFD, &one, 8)
         }
         return reason
+    }
+
+    // MARK: - Task executor
+
+    /// Runs `job` on this connection's thread. Once the connection is closed, jobs go to the
+    /// global concurrent executor instead, so no task is ever stranded.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let (accepted, wake) = shared.withLock { state -> (Bool, Bool) in
+            if state.closedReason != nil { return (false, false) }
+            state.jobs.append(unowned)
+            hasCommands.store(true, ordering: .releasing)
+            let wake = state.sleeping
+            state.sleeping = false
+            return (true, wake)
+        }
+        if !accepted {
+            globalConcurrentExecutor.enqueue(unowned)
+            return
+        }
+        if wake {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
     }
 
     // MARK: - The thread
@@ -152,21 +187,36 @@ final class ConnectionWorker: @unchecked Sendable {
     private func loop(socketFD: Int32) {
         guard let connection else { return }
         while true {
-            let commands = shared.withLock { state -> [Command] in
-                let taken = state.commands
+            let (commands, jobs) = shared.withLock { state -> ([Command], [UnownedJob]) in
+                let taken = (state.commands, state.jobs)
                 state.commands.removeAll(keepingCapacity: true)
+                state.jobs.removeAll(keepingCapacity: true)
+                hasCommands.store(false, ordering: .relaxed)
                 return taken
             }
-            for command in commands {
-                if !process(command) { return }
+            for command in commands where !process(command) {
+                for job in jobs { globalConcurrentExecutor.enqueue(job) }
+                return
+            }
+            // Tasks that prefer this thread: what they queue is sent on the next turn, without a wake-up.
+            for job in jobs {
+                job.runSynchronously(on: asUnownedTaskExecutor())
             }
             dispatchAll(connection)
             if shared.withLock({ $0.closedReason }) != nil { return }
             expireDeadlines()
 
+            // A caller just resumed usually sends its next call within microseconds.
+            if resumedCaller {
+                resumedCaller = false
+                let until = ContinuousClock.now.advanced(by: Self.spinAfterReply)
+                while !hasCommands.load(ordering: .acquiring), ContinuousClock.now < until {}
+                if hasCommands.load(ordering: .acquiring) { continue }
+            }
+
             // Sleep only if nothing arrived meanwhile.
             let mustSleep = shared.withLock { state -> Bool in
-                guard state.commands.isEmpty else { return false }
+                guard state.commands.isEmpty, state.jobs.isEmpty else { return false }
                 state.sleeping = true
                 return true
             }
@@ -303,6 +353,7 @@ final class ConnectionWorker: @unchecked Sendable {
             let serial = dbus_message_get_reply_serial(message)
             guard let call = pending.removeValue(forKey: serial) else { return DBUS_HANDLER_RESULT_NOT_YET_HANDLED }
             serialForID[call.id] = nil
+            resumedCaller = true
             do {
                 let reply = try LibDBusMessage.decode(message)
                 if reply.kind == .error {
@@ -378,12 +429,14 @@ final class ConnectionWorker: @unchecked Sendable {
 
     /// Marks the connection closed, fails everything waiting, and releases libdbus.
     private func finish(_ reason: DBusError) {
-        let leftovers = shared.withLock { state -> [Command] in
+        let (leftovers, jobs) = shared.withLock { state -> ([Command], [UnownedJob]) in
             if state.closedReason == nil { state.closedReason = reason }
-            let taken = state.commands
+            let taken = (state.commands, state.jobs)
             state.commands.removeAll()
+            state.jobs.removeAll()
             return taken
         }
+        for job in jobs { globalConcurrentExecutor.enqueue(job) }
         for command in leftovers {
             switch command {
             case .call(_, _, _, let continuation): continuation.resume(throwing: reason)

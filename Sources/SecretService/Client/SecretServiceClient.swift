@@ -168,7 +168,8 @@ public actor SecretServiceClient {
         while true {
             let state = try await current()
             do {
-                return try await body(state)
+                // Replies resume the operation on the connection's thread: no pool hop per round trip.
+                return try await withTaskExecutorPreference(state.connection.executor) { try await body(state) }
             } catch {
                 let translated = SecretServiceError.translating(error, what)
                 guard let serviceError = translated as? SecretServiceError else { throw translated }
@@ -374,7 +375,9 @@ public actor SecretServiceClient {
         guard let state, state.connection.isConnected, let watch = changeWatch, watch.connection === state.connection,
             state.connection.signalsDelivered == entry.signals
         else { return nil }
-        guard let value = try? await ItemProxy(connection: state.connection, path: entry.path).getSecret(session: state.session.path),
+        let connection = state.connection
+        let read = { try await ItemProxy(connection: connection, path: entry.path).getSecret(session: state.session.path) }
+        guard let value = try? await withTaskExecutorPreference(connection.executor, operation: read),
             state.connection.signalsDelivered == entry.signals
         else { return nil }
         return try? state.session.decode(value)
