@@ -28,6 +28,17 @@ struct DBusBench {
             }
         }
         let connection = try await DBusConnection.connect()
+        let result = try await measure(
+            connection: connection, destination: destination, sequentialCount: sequentialCount,
+            pipelinedCount: pipelinedCount, rounds: rounds)
+        print(result)
+    }
+
+    /// The loops run off the main actor (an `async main` is main-actor isolated, and hopping
+    /// back to it after every reply would measure the main queue, not D-Bus).
+    nonisolated static func measure(
+        connection: DBusConnection, destination: String, sequentialCount: Int, pipelinedCount: Int, rounds: Int
+    ) async throws -> String {
         let clock = ContinuousClock()
         let target = destination
         @Sendable func ping() async throws {
@@ -65,10 +76,12 @@ struct DBusBench {
         }
         let sequentialMedian = median(sequentialRates)
         let pipelinedMedian = median(pipelinedRates)
-        print("sequential_pings_per_second: \(Int(sequentialMedian))  (loop on the connection's executor)")
-        print("sequential_pings_per_second_from_global_pool: \(Int(median(poolRates)))")
-        print("pipelined_\(pipelinedCount)_calls_per_second: \(Int(pipelinedMedian))")
-        print("pipelined_over_sequential: \((pipelinedMedian / sequentialMedian * 100).rounded() / 100)")
+        return """
+            sequential_pings_per_second: \(Int(sequentialMedian))  (loop on the connection's executor)
+            sequential_pings_per_second_from_global_pool: \(Int(median(poolRates)))
+            pipelined_\(pipelinedCount)_calls_per_second: \(Int(pipelinedMedian))
+            pipelined_over_sequential: \((pipelinedMedian / sequentialMedian * 100).rounded() / 100)
+            """
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -14,13 +14,19 @@ var count = 1000
 if let index = arguments.firstIndex(of: "--count"), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 {
     count = value
 }
-switch command {
-case "file":
-    try await FileBackendBench.run()
-case "lookup":
-    try await SecretServiceBench.lookup(count: count)
-case "secret-service":
-    try await SecretServiceBench.all(count: count)
-default:
-    print("usage: keyring-bench file | lookup [--count N] | secret-service [--count N]")
+/// Runs off the main actor: top-level code is main-actor isolated, and hopping back to it after
+/// every operation would measure the main queue rather than the keyring.
+nonisolated func run(_ command: String, count: Int) async throws {
+    switch command {
+    case "file":
+        try await FileBackendBench.run()
+    case "lookup":
+        try await SecretServiceBench.lookup(count: count)
+    case "secret-service":
+        try await SecretServiceBench.all(count: count)
+    default:
+        print("usage: keyring-bench file | lookup [--count N] | secret-service [--count N]")
+    }
 }
+
+try await run(command, count: count)

@@ -48,14 +48,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     private let nextID = Atomic<UInt64>(1)
     /// Messages written to the connection (calls, replies, signals), for benchmarks and diagnostics.
     let sentCount = Atomic<Int>(0)
-    /// Set when a command is queued, cleared when the thread takes the queue: lets the thread
-    /// wait briefly for a caller's next command without taking the lock.
-    private let hasCommands = Atomic<Bool>(false)
-    /// Whether this thread resumed a caller since it last slept (worker thread only).
-    private var resumedCaller = false
-    /// How long the thread waits for the next command after resuming a caller, before it
-    /// sleeps in poll: a sequential caller's next call then costs no wake-up of this thread.
-    private static let spinAfterReply: Duration = .microseconds(30)
     /// Signals delivered to at least one stream, counted on this thread before any is yielded.
     let signalCount = Atomic<Int>(0)
     private let address: String
@@ -113,7 +105,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         let (reason, wake) = shared.withLock { state -> (DBusError?, Bool) in
             if let reason = state.closedReason { return (reason, false) }
             state.commands.append(command)
-            hasCommands.store(true, ordering: .releasing)
             let wake = state.sleeping
             state.sleeping = false
             return (nil, wake)
@@ -134,7 +125,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         let (accepted, wake) = shared.withLock { state -> (Bool, Bool) in
             if state.closedReason != nil { return (false, false) }
             state.jobs.append(unowned)
-            hasCommands.store(true, ordering: .releasing)
             let wake = state.sleeping
             state.sleeping = false
             return (true, wake)
@@ -191,7 +181,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 let taken = (state.commands, state.jobs)
                 state.commands.removeAll(keepingCapacity: true)
                 state.jobs.removeAll(keepingCapacity: true)
-                hasCommands.store(false, ordering: .relaxed)
                 return taken
             }
             for command in commands where !process(command) {
@@ -205,14 +194,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             dispatchAll(connection)
             if shared.withLock({ $0.closedReason }) != nil { return }
             expireDeadlines()
-
-            // A caller just resumed usually sends its next call within microseconds.
-            if resumedCaller {
-                resumedCaller = false
-                let until = ContinuousClock.now.advanced(by: Self.spinAfterReply)
-                while !hasCommands.load(ordering: .acquiring), ContinuousClock.now < until {}
-                if hasCommands.load(ordering: .acquiring) { continue }
-            }
 
             // Sleep only if nothing arrived meanwhile.
             let mustSleep = shared.withLock { state -> Bool in
@@ -353,7 +334,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             let serial = dbus_message_get_reply_serial(message)
             guard let call = pending.removeValue(forKey: serial) else { return DBUS_HANDLER_RESULT_NOT_YET_HANDLED }
             serialForID[call.id] = nil
-            resumedCaller = true
             do {
                 let reply = try LibDBusMessage.decode(message)
                 if reply.kind == .error {
