@@ -7,14 +7,7 @@ extension SecretServiceBackend: KeyringAttributeBackend {
         matching attributes: [String: String], absent: Set<String>, keyring: String?
     ) async throws -> (attributes: [String: String], secret: Secret)? {
         try await translating("searching") {
-            var items: [SecretItem]
-            if let keyring {
-                items = try await collection(named: keyring).searchItems(attributes)
-            } else {
-                let (unlocked, locked) = try await client.searchItems(attributes)
-                items = unlocked + locked
-            }
-            for item in items {
+            for item in try await items(matching: attributes, keyring: keyring) {
                 if try await item.isLocked() { try await client.unlock([item.path]) }
                 let found = try await item.attributes()
                 guard absent.isDisjoint(with: found.keys) else { continue }
@@ -37,15 +30,11 @@ extension SecretServiceBackend: KeyringAttributeBackend {
             throw KeyringError(.invalidArgument, "refusing to delete every item: no attributes to match")
         }
         return try await translating("deleting") {
-            var items: [SecretItem]
-            if let keyring {
-                items = try await collection(named: keyring).searchItems(attributes)
-            } else {
-                let (unlocked, locked) = try await client.searchItems(attributes)
-                if !locked.isEmpty { try await client.unlock(locked.map(\.path)) }
-                items = unlocked + locked
+            let items = try await items(matching: attributes, keyring: keyring)
+            for item in items {
+                if try await item.isLocked() { try await client.unlock([item.path]) }
+                try await item.delete()
             }
-            for item in items { try await item.delete() }
             return items.count
         }
     }

@@ -112,13 +112,7 @@ public struct SecretServiceBackend: KeyringBackend {
 
     public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
         try await translating("searching") {
-            var items: [SecretItem]
-            if let keyring {
-                items = try await collection(named: keyring).searchItems(attributes)
-            } else {
-                let (unlocked, locked) = try await client.searchItems(attributes)
-                items = unlocked + locked
-            }
+            let items = try await items(matching: attributes, keyring: keyring)
             var entries: [KeyringEntry] = []
             for item in items {
                 let info = try await item.info()
@@ -207,6 +201,14 @@ public struct SecretServiceBackend: KeyringBackend {
     }
 
     // MARK: Helpers
+
+    /// Items whose attributes include `attributes`: in the named collection, or in every
+    /// collection (unlocked ones first) for `nil`.
+    func items(matching attributes: [String: String], keyring: String?) async throws -> [SecretItem] {
+        if let keyring { return try await collection(named: keyring).searchItems(attributes) }
+        let (unlocked, locked) = try await client.searchItems(attributes)
+        return unlocked + locked
+    }
 
     /// The named collection, or the default one for `nil`.
     func collection(for keyring: String?) async throws -> SecretCollection {
