@@ -318,7 +318,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 pending[serial] = nil
                 serialForID[call.id] = nil
                 call.continuation.resume(
-                    throwing: DBusError(.timedOut, "no reply to \(call.summary) within the deadline", name: DBusError.Name.noReply))
+                    throwing: DBusError(.timedOut, "no reply to \(call.summary) within the deadline"))
             } else if next.map({ call.deadline < $0 }) ?? true {
                 next = call.deadline
             }

@@ -51,16 +51,8 @@ public struct SecretServiceBackend: KeyringBackend {
                 if try await item.isLocked() { try await collection.unlock() }
                 return Self.normalized(try await item.secret())
             }
-            // Across collections, preferring the default one. The alias is read while the search
-            // is in flight, so it costs no extra round trip.
-            async let defaultAlias = try? client.collection(alias: "default")
-            let (unlocked, locked) = try await client.searchItems(attributes)
-            guard !unlocked.isEmpty || !locked.isEmpty else { return nil }
-            let preferred = await defaultAlias?.path ?? SecretServiceNames.loginCollectionPath
-            let inDefault = { (item: SecretItem) in item.collection.path == preferred }
-            let chosen = unlocked.first(where: inDefault) ?? locked.first(where: inDefault) ?? unlocked.first ?? locked[0]
-            if !unlocked.contains(chosen) { try await client.unlock([chosen.path]) }
-            return Self.normalized(try await chosen.secret())
+            // Across collections, preferring the default one (what other programs stored elsewhere is found).
+            return try await client.lookup(attributes).map(Self.normalized)
         }
     }
 

@@ -29,6 +29,18 @@ public struct SecretPrompt: Sendable {
             let ownerChanges = try await connection.nameOwnerChanges(for: SecretServiceNames.busName)
             try await proxy.prompt(windowID: windowID)
             let limit = timeout ?? defaultTimeout
+            return try await Self.waitForAnswer(limit, what, completions, ownerChanges)
+        } catch {
+            throw SecretServiceError.translating(error, what)
+        }
+    }
+
+    /// Waits for `Completed`, or the daemon's exit, until `limit`.
+    private static func waitForAnswer(
+        _ limit: Duration, _ what: String, _ completions: AsyncStream<DBusMessage>,
+        _ ownerChanges: AsyncStream<DBusNameOwnerChange>
+    ) async throws -> DBusValue {
+        do {
             return try await withDeadline(limit, what) { () async throws -> DBusValue in
                 try await withThrowingTaskGroup(of: DBusValue?.self) { group in
                     group.addTask {
@@ -57,11 +69,9 @@ public struct SecretPrompt: Sendable {
                     throw CancellationError()
                 }
             }
-        } catch let error as DBusError where error.code == .timedOut && error.name == nil {
+        } catch let error as DBusError where error.code == .timedOut {
             throw SecretServiceError(
-                .promptTimedOut, "nobody answered the Secret Service prompt within \(timeout ?? defaultTimeout)", underlying: error)
-        } catch {
-            throw SecretServiceError.translating(error, what)
+                .promptTimedOut, "nobody answered the Secret Service prompt within \(limit)", underlying: error)
         }
     }
 

@@ -155,8 +155,8 @@ public actor SecretServiceClient {
     private func invalidate(_ failed: State) {
         lookupCache.removeAll()
         guard let state, state.session === failed.session else { return }
-        state.session.close(on: state.connection)
-        if !state.connection.isConnected { state.connection.close() }
+        // Closing the connection ends the session too; no separate Close racing the hang-up.
+        state.connection.close()
         self.state = nil
     }
 
@@ -340,33 +340,37 @@ public actor SecretServiceClient {
         }
     }
 
-    /// The secret of the first item matching `attributes` in any collection, or `nil`.
+    /// The secret of an item matching `attributes` in any collection, or `nil`.
     ///
-    /// Two round trips when the item is unlocked (`SearchItems`, `GetSecret`). A locked match is
-    /// unlocked according to the prompt policy.
-    /// - Throws: ``SecretServiceError`` `.locked` when only locked items match and prompts are disabled.
+    /// Items in the default collection win over items elsewhere, unlocked over locked. Two round
+    /// trips when the item is unlocked (`SearchItems`, then `GetSecret`; `ReadAlias` travels
+    /// beside the search). A locked match is unlocked according to the prompt policy.
     ///
     /// A repeated lookup of the same attributes takes one round trip: the item found last time
     /// is read directly, and the result is used only if no Secret Service signal (an item
-    /// created, changed or deleted, a collection locked) arrived before its reply.
+    /// created, changed or deleted, a collection locked) arrived since the search that found it.
+    /// - Throws: ``SecretServiceError`` `.locked` when only locked items match and prompts are disabled.
     public func lookup(_ attributes: [String: String]) async throws -> Secret? {
         if let cached = lookupCache[attributes], let secret = await readCached(cached) { return secret }
         let repeated = lookupCache.keys.contains(attributes)
         lookupCache[attributes] = nil
         if repeated { await watchForChanges() }
-        let (signalsBefore, unlocked, locked) = try await perform("searching items") { state in
+        let (signalsBefore, unlocked, locked, defaultPath) = try await perform("searching items") { state in
             let signals = state.connection.signalsDelivered
-            let (unlocked, locked) = try await ServiceProxy(connection: state.connection).searchItems(attributes)
-            return (signals, unlocked, locked)
+            let service = ServiceProxy(connection: state.connection)
+            async let alias = try? service.readAlias("default")
+            let (unlocked, locked) = try await service.searchItems(attributes)
+            return (signals, unlocked, locked, await alias)
         }
-        var candidate = unlocked.first
-        if candidate == nil, let first = locked.first {
-            try await unlock([first])
-            candidate = first
-        }
-        guard let candidate else { return nil }
+        let preferred = defaultPath.flatMap { $0 == .root ? nil : $0 } ?? SecretServiceNames.loginCollectionPath
+        let inPreferred = { (path: DBusObjectPath) in path.rawValue.hasPrefix(preferred.rawValue + "/") }
+        guard let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
+            ?? unlocked.first ?? locked.first
+        else { return nil }
+        let wasUnlocked = unlocked.contains(candidate)
+        if !wasUnlocked { try await unlock([candidate]) }
         let secret = try await SecretItem(client: self, path: candidate).secret()
-        if unlocked.first == candidate { lookupCache[attributes] = (candidate, signalsBefore) }
+        if wasUnlocked { lookupCache[attributes] = (candidate, signalsBefore) }
         return secret
     }
 

@@ -97,8 +97,6 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
         case .disconnected, .closed:
             return SecretServiceError(
                 .serviceVanished, "\(what): the D-Bus connection was lost (\(error.message)); try again", underlying: error)
-        case .timedOut where error.name == DBusError.Name.noReply && !error.message.contains("deadline"):
-            return SecretServiceError(.serviceVanished, "\(what): the Secret Service left without answering; try again", underlying: error)
         case .timedOut:
             return SecretServiceError(.timedOut, "\(what): the Secret Service did not answer in time", underlying: error)
         case .typeMismatch:
