@@ -23,6 +23,18 @@ struct RunCommandTests {
         }
     }
 
+    @Test("a secret pasted into --env by mistake is never echoed")
+    func malformedEnvironmentRequests() async throws {
+        try await withFixture(.file) { cli in
+            for request in ["ghp_pastedTokenValue", "TOKEN=ghp_pastedTokenValue", "9ghp_pastedTokenValue=x/y"] {
+                let result = try await cli.keyring(["run", "--env", request, "--", "true"])
+                #expect(result.status == 2, "\(request): \(result)")
+                #expect(!result.stderrContains("ghp_pastedTokenValue"), "\(result.stderrText)")
+                #expect(!result.stderr.isEmpty)
+            }
+        }
+    }
+
     @Test("the command's exit status is passed on; the environment is otherwise kept")
     func status() async throws {
         try await withFixture(.file) { cli in

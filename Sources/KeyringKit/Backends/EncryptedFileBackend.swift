@@ -105,7 +105,7 @@ public struct EncryptedFileBackend: KeyringBackend {
         let key = EntryTable.Key(service: service, account: account)
         return try await run(keyring) { store, name, password in
             try store.read(name, password: password) { table in
-                table.entries[key].map { Self.copy($0.secret) }
+                table.entries[key].map { $0.secret.copied() }
             }
         }
     }
@@ -114,6 +114,11 @@ public struct EncryptedFileBackend: KeyringBackend {
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`, `timedOut`.
     public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
         try EntryValidation.check(service: service, account: account)
+        guard secret.count < FileKeyringStore.maximumFileSize else {
+            // Checked before writing: a keyring the library then refuses to open would lock everyone out.
+            throw KeyringError(
+                .invalidArgument, "a secret of \(secret.count) bytes does not fit in a keyring file (at most 1 GiB); nothing was stored")
+        }
         try await setEntries([EntryToWrite(secret: secret, service: service, account: account, label: label)], keyring: keyring)
     }
 
@@ -141,7 +146,7 @@ public struct EncryptedFileBackend: KeyringBackend {
              EntryTable.Entry(
                 label: item.label ?? KeyringEntry.defaultLabel(service: item.service, account: item.account),
                 attributes: KeyringEntry.standardAttributes(service: item.service, account: item.account),
-                secret: Self.copy(item.secret)))
+                secret: item.secret.copied()))
         }
         try await run(keyring) { store, name, password in
             try store.modify(name, password: password) { table in
@@ -341,7 +346,4 @@ public struct EncryptedFileBackend: KeyringBackend {
         return FileKeyringStore.PasswordInput(bytes: password, source: .provider)
     }
 
-    private static func copy(_ secret: Secret) -> Secret {
-        Secret(secureBytes: secret.bytes.withUnsafeBytes { SecureBytes(copying: $0) }, contentType: secret.contentType)
-    }
 }

@@ -44,7 +44,7 @@ public actor MemoryBackend: KeyringBackend {
         try EntryValidation.check(service: service, account: account)
         let store = try unlockedStore(keyring)
         guard let stored = store.entries[Key(service: service, account: account)] else { return nil }
-        return Self.copy(stored.secret)
+        return stored.secret.copied()
     }
 
     /// Creates or replaces one entry; see ``KeyringBackend/set(_:service:account:keyring:label:)``.
@@ -54,7 +54,7 @@ public actor MemoryBackend: KeyringBackend {
         let name = try resolve(keyring)
         _ = try unlockedStore(name)
         let stored = Stored(
-            secret: Self.copy(secret),
+            secret: secret.copied(),
             label: label ?? KeyringEntry.defaultLabel(service: service, account: account))
         stores[name]!.entries[Key(service: service, account: account)] = stored
     }
@@ -183,7 +183,4 @@ public actor MemoryBackend: KeyringBackend {
     }
 
     /// A private copy, so a caller that later changes its buffer cannot change the stored value.
-    private static func copy(_ secret: Secret) -> Secret {
-        Secret(secureBytes: secret.bytes.withUnsafeBytes { SecureBytes(copying: $0) }, contentType: secret.contentType)
-    }
 }

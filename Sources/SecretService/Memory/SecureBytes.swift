@@ -29,7 +29,7 @@ public final class SecureBytes: @unchecked Sendable {
 
     /// Copies the UTF-8 of `string` into secure storage.
     public convenience init(utf8 string: String) {
-        self.init(Array(string.utf8))
+        self.init(string.utf8)  // straight from the string: no temporary array left unwiped
     }
 
     /// Copies the bytes of `buffer` into secure storage.

@@ -26,7 +26,9 @@ struct GitCredentialCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard ["get", "store", "erase"].contains(operation) else { return }
-        var message = try GitCredentialMessage(parsing: StandardStreams.readAllInput())
+        var input = try StandardStreams.readAllInput()  // holds password=...
+        defer { StandardStreams.wipe(&input) }
+        var message = try GitCredentialMessage(parsing: input)
         defer { message.wipe() }
         let context = CommandContext(options)
         if context.isDisabled { return }
@@ -44,16 +46,17 @@ struct GitCredentialCommand: AsyncParsableCommand {
             try found.password.withUnsafeBytes { bytes throws(CommandExit) in try StandardStreams.writeOut(bytes) }
             try StandardStreams.writeOut("\n")
         case "store":
-            guard key.isComplete, key.username != nil, let password = message.password else {
+            guard key.isComplete, key.username != nil, message.password != nil else {
                 // As git-credential-libsecret: nothing sensible to store.
                 return
             }
-            let secret = password.withUnsafeBytes { Keyring.secret(copying: $0) }
+            // No second reference to the password's buffer, so message.wipe() wipes the only one.
+            let secret = message.password!.withUnsafeBytes { Keyring.secret(copying: $0) }
             message.wipe()
             try await context.open().storeGitCredential(key, password: secret)
         default:
             guard !key.isEmpty else { return }
-            let rejected = message.password.map { password in password.withUnsafeBytes { Keyring.secret(copying: $0) } }
+            let rejected = message.password?.withUnsafeBytes { Keyring.secret(copying: $0) }
             message.wipe()
             try await context.open().eraseGitCredential(key, password: rejected)
         }

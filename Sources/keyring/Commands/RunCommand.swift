@@ -33,18 +33,19 @@ struct RunCommand: AsyncParsableCommand {
 
         init(parsing text: String) throws(CommandExit) {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                throw CommandExit.usage("--env '\(text)' is not VAR=SERVICE/USERNAME")
+                // Never echo the text: people paste the secret itself here by mistake.
+                throw CommandExit.usage("an --env argument is not VAR=SERVICE/USERNAME (not shown, in case it is a secret)")
             }
             let variable = String(text[..<equals])
             let isName = variable.utf8.allSatisfy { byte in
                 byte == UInt8(ascii: "_") || (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
             }
             guard isName, !(variable.utf8.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? true) else {
-                throw CommandExit.usage("--env '\(text)': '\(variable)' is not a variable name (letters, digits and _)")
+                throw CommandExit.usage("an --env argument does not start with a variable name (letters, digits and _; not shown)")
             }
             let target = text[text.index(after: equals)...]
             guard let slash = target.lastIndex(of: "/"), slash != target.startIndex else {
-                throw CommandExit.usage("--env '\(text)': write the secret as SERVICE/USERNAME after '='")
+                throw CommandExit.usage("--env \(variable)=...: name the secret as SERVICE/USERNAME after '=' (the value is not shown)")
             }
             self.variable = variable
             self.service = String(target[..<slash])
@@ -80,6 +81,7 @@ struct RunCommand: AsyncParsableCommand {
                     bytes.append(contentsOf: raw)
                     return raw.contains(0)
                 }
+                if assignments[request.variable] != nil { StandardStreams.wipe(&assignments[request.variable]!) }
                 assignments[request.variable] = bytes
                 if hasNul {
                     throw CommandExit(

@@ -27,7 +27,8 @@ struct GitCredentialMessage {
             case "path": path = String(decoding: value, as: UTF8.self)
             case "username": username = String(decoding: value, as: UTF8.self)
             case "password":
-                if var old = password { StandardStreams.wipe(&old) }
+                // In place: binding the array to another variable would wipe a copy.
+                if password != nil { StandardStreams.wipe(&password!) }
                 password = Array(value)
             default: continue
             }
@@ -41,7 +42,7 @@ struct GitCredentialMessage {
 
     /// Overwrites the password.
     mutating func wipe() {
-        if var bytes = password { StandardStreams.wipe(&bytes) }
+        if password != nil { StandardStreams.wipe(&password!) }
         password = nil
     }
 }

@@ -13,7 +13,13 @@ enum PasswordPrompt {
                 return try Terminal.readSecret(prompt: "\(retry)Password for \(subject): ")
             case .create:
                 var first = try Terminal.readSecret(prompt: "New password for \(subject): ")
-                var second = try Terminal.readSecret(prompt: "Repeat the password: ")
+                var second: [UInt8]
+                do {
+                    second = try Terminal.readSecret(prompt: "Repeat the password: ")
+                } catch {
+                    StandardStreams.wipe(&first)
+                    throw error
+                }
                 defer {
                     StandardStreams.wipe(&second)
                 }

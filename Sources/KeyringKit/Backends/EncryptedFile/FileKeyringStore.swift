@@ -209,8 +209,8 @@ final class FileKeyringStore: @unchecked Sendable {
         return !current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange])
     }
 
-    /// Rewraps the data key under a new password (new salt, current KDF parameters); the
-    /// entries are re-sealed because the header is their associated data.
+    /// Re-encrypts the keyring under a new random data key wrapped by the new password (new
+    /// salt, current KDF parameters); the entries are re-sealed with it.
     func changePassword(_ keyring: String, current: PasswordInput?, new: SecureBytes) throws {
         let directory = try writableDirectory()
         try withExclusiveLock(keyring, in: directory) { () throws in
@@ -325,6 +325,11 @@ final class FileKeyringStore: @unchecked Sendable {
         let plaintext = table.serialized()
         let sealed = plaintext.withUnsafeBytes { raw in
             Sodium.seal(raw, associatedData: headerBytes, nonce: header.bodyNonce, key: state.dataKey)
+        }
+        guard headerBytes.count + sealed.count <= Self.maximumFileSize else {
+            throw KeyringError(
+                .invalidArgument,
+                "keyring '\(keyring)' would grow past the 1 GiB a keyring file may hold; nothing was written")
         }
         let path = try path(of: keyring)
         removeStaleTemporaries(keyring, in: directory)

@@ -30,7 +30,6 @@ struct FileStatus: Sendable {
     var permissions: UInt32 { mode & 0o7777 }
     var isRegularFile: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
     var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
-    var isSymbolicLink: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFLNK) }
 
     init(_ raw: stat) {
         mode = UInt32(raw.st_mode)
@@ -150,14 +149,6 @@ enum FileSystem {
         return String(cString: dir)
     }
 
-    /// `lstat(2)`; `nil` when the path does not exist.
-    static func linkStatus(_ path: String) throws(SystemCallError) -> FileStatus? {
-        var raw = stat()
-        if lstat(path, &raw) == 0 { return FileStatus(raw) }
-        if Glibc.errno == ENOENT || Glibc.errno == ENOTDIR { return nil }
-        throw SystemCallError(call: "lstat", path: path, errno: Glibc.errno)
-    }
-
     /// `stat(2)`, following links; `nil` when the path does not exist.
     static func status(_ path: String) throws(SystemCallError) -> FileStatus? {
         var raw = stat()
@@ -167,9 +158,11 @@ enum FileSystem {
     }
 
     /// Opens an existing file for reading without following a final symlink
-    /// (`open(O_RDONLY|O_NOFOLLOW|O_CLOEXEC)`); `nil` when it does not exist.
+    /// (`open(O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC)`); `nil` when it does not exist.
+    /// `O_NONBLOCK` so that a FIFO put in the keyring's place cannot block the open forever
+    /// (the caller then refuses anything that is not a regular file); it changes nothing for one.
     static func openForReading(_ path: String) throws(SystemCallError) -> FileDescriptor? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd >= 0 { return FileDescriptor(raw: fd, path: path) }
         if Glibc.errno == ENOENT { return nil }
         throw SystemCallError(call: "open", path: path, errno: Glibc.errno)
