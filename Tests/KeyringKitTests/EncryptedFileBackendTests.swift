@@ -292,15 +292,30 @@ struct EncryptedFileBackendTests {
             service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
     }
 
+    @Test("deleting from a keyring that was never created leaves nothing on disk")
+    func deleteOnAFreshMachine() async throws {
+        let directory = try TemporaryDirectory()
+        #expect(try await Self.backend(directory).delete(service: "nothing.example", account: "alice", keyring: nil) == false)
+        #expect(!FileManager.default.fileExists(atPath: directory.keyrings))
+        await expectKeyringError(.noSuchKeyring) {
+            _ = try await Self.backend(directory).delete(service: "x", account: "y", keyring: "work")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.keyrings))
+    }
+
     @Test("a temp file left by a killed writer is cleaned up by the next write")
     func staleTemporary() async throws {
         let directory = try TemporaryDirectory()
         let path = try await Self.populated(directory)
         let stale = directory.keyrings + "/.default.keyring.tmp-0123456789abcdef"
         #expect(FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3])))
+        // A temp file of another keyring whose name starts the same way is not this keyring's to remove.
+        let others = directory.keyrings + "/.default.keyring.tmp-b.keyring.tmp-0123456789abcdef"
+        #expect(FileManager.default.createFile(atPath: others, contents: Data([4])))
         #expect(try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
         try await Self.backend(directory).set(Secret("x"), service: "a", account: "b", keyring: nil, label: nil)
         #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: others))
         #expect(FileManager.default.fileExists(atPath: path))
     }
 

@@ -104,6 +104,15 @@ final class FileKeyringStore: @unchecked Sendable {
     func modify<T>(
         _ keyring: String, password: PasswordInput?, _ body: (inout EntryTable) throws -> (result: T, changed: Bool)
     ) throws -> T {
+        // A keyring that does not exist yet: nothing is created (directory, lock file) unless
+        // `body` really changes something, so `keyring del` on a fresh machine leaves no trace.
+        let exists = try existingDirectory().map { directory throws in try open(keyring, in: directory) != nil } ?? false
+        if !exists {
+            guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
+            var scratch = EntryTable()
+            let (result, changed) = try body(&scratch)
+            if !changed { return result }
+        }
         let directory = try writableDirectory()
         return try withExclusiveLock(keyring, in: directory) { () throws -> T in
             let path = try path(of: keyring)
@@ -359,8 +368,13 @@ final class FileKeyringStore: @unchecked Sendable {
     /// Temp files left by a writer that died; only called under the exclusive lock, when no
     /// other writer of this keyring can be mid-write.
     private func removeStaleTemporaries(_ keyring: String, in directory: String) {
+        // Exactly this keyring's names (prefix and 16 hex digits): keyring `a` must not take the
+        // temp files of a keyring named `a.keyring.tmp-b`, whose writer holds another lock.
         let prefix = "." + keyring + Self.temporaryMarker
+        let isHex = { (c: Character) in c.isHexDigit && c.isASCII }
         for name in (try? FileSystem.directoryEntries(directory)) ?? [] where name.hasPrefix(prefix) {
+            let suffix = name.dropFirst(prefix.count)
+            guard suffix.count == 16, suffix.allSatisfy(isHex) else { continue }
             _ = try? FileSystem.remove(directory + "/" + name)
         }
     }
