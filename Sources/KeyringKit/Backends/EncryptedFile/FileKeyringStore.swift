@@ -396,7 +396,7 @@ final class FileKeyringStore: @unchecked Sendable {
         }
         let status: FileStatus
         do { status = try descriptor.status() } catch { throw translate(error, "open") }
-        try checkOwnership(status, path: path, kind: "keyring file")
+        try check(status, path: path, .file("keyring file"))
         if status.size > Self.maximumFileSize {
             throw KeyringFileHeader.corrupt(path, "it is \(status.size) bytes, larger than any keyring file this library writes")
         }
@@ -405,19 +405,41 @@ final class FileKeyringStore: @unchecked Sendable {
         return OpenedFile(descriptor: descriptor, size: status.size, headerBytes: headerBytes)
     }
 
-    private func checkOwnership(_ status: FileStatus, path: String, kind: String) throws(KeyringError) {
-        guard status.isRegularFile else {
-            throw KeyringError(.permissionDenied, "the \(kind) \(path) is not a regular file; move it away")
+    /// What must hold for a path this store uses: its type, our ownership, and no access that
+    /// would let someone else read the secrets (files) or replace them (the directory).
+    private struct Protection {
+        let kind: String
+        let typeName: String
+        let hasExpectedType: @Sendable (FileStatus) -> Bool
+        let forbiddenBits: UInt32
+        let exposure: String
+        let advice: @Sendable (_ path: String) -> String
+
+        static func file(_ kind: String) -> Protection {
+            Protection(
+                kind: kind, typeName: "a regular file", hasExpectedType: { $0.isRegularFile }, forbiddenBits: 0o077,
+                exposure: "accessible by group or others", advice: { "Run `chmod 600 \($0)` and consider changing its secrets" })
+        }
+
+        static let directory = Protection(
+            kind: "keyring directory", typeName: "a directory", hasExpectedType: { $0.isDirectory }, forbiddenBits: 0o022,
+            exposure: "writable by group or others, so its files could be replaced", advice: { "Run `chmod 700 \($0)`" })
+    }
+
+    private func check(_ status: FileStatus, path: String, _ protection: Protection) throws(KeyringError) {
+        guard protection.hasExpectedType(status) else {
+            throw KeyringError(.permissionDenied, "the \(protection.kind) \(path) is not \(protection.typeName); move it away")
         }
         guard status.owner == FileSystem.effectiveUserID else {
             throw KeyringError(
-                .permissionDenied, "the \(kind) \(path) belongs to user \(status.owner), not to you; refusing to use it")
+                .permissionDenied,
+                "the \(protection.kind) \(path) belongs to user \(status.owner), not to you; refusing to use it")
         }
-        guard status.permissions & 0o077 == 0 else {
+        guard status.permissions & protection.forbiddenBits == 0 else {
             throw KeyringError(
                 .permissionDenied,
-                "the \(kind) \(path) is accessible by group or others (mode \(String(status.permissions, radix: 8))); "
-                    + "refusing to use it. Run `chmod 600 \(path)` and consider changing its secrets")
+                "the \(protection.kind) \(path) is \(protection.exposure) (mode \(String(status.permissions, radix: 8))); "
+                    + "refusing to use it. " + protection.advice(path))
         }
     }
 
@@ -429,7 +451,7 @@ final class FileKeyringStore: @unchecked Sendable {
         let status: FileStatus?
         do { status = try FileSystem.status(directory) } catch { throw translate(error, "inspect") }
         guard let status else { return nil }
-        try checkDirectory(status, path: directory)
+        try check(status, path: directory, .directory)
         return directory
     }
 
@@ -437,7 +459,7 @@ final class FileKeyringStore: @unchecked Sendable {
     private func writableDirectory() throws(KeyringError) -> String {
         if let directory = try existingDirectory() { return directory }
         let directory = try directory.get()
-        var path = ""
+        var path = directory.hasPrefix("/") ? "" : "."
         for component in directory.split(separator: "/") {
             path += "/" + component
             do { try FileSystem.makeDirectory(path, mode: 0o700) } catch { throw translate(error, "create") }
@@ -447,24 +469,8 @@ final class FileKeyringStore: @unchecked Sendable {
         }
         // Make the new directory's own entry durable too, so a crash cannot lose the whole folder.
         let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
-        try syncDirectory(parent.isEmpty ? "/" : parent)
+        try syncDirectory(parent.isEmpty ? (directory.hasPrefix("/") ? "/" : ".") : parent)
         return created
-    }
-
-    private func checkDirectory(_ status: FileStatus, path: String) throws(KeyringError) {
-        guard status.isDirectory else {
-            throw KeyringError(.noStorageAccess, "the keyring directory \(path) is not a directory")
-        }
-        guard status.owner == FileSystem.effectiveUserID else {
-            throw KeyringError(
-                .permissionDenied, "the keyring directory \(path) belongs to user \(status.owner), not to you; refusing to use it")
-        }
-        guard status.permissions & 0o022 == 0 else {
-            throw KeyringError(
-                .permissionDenied,
-                "the keyring directory \(path) is writable by group or others (mode \(String(status.permissions, radix: 8))), "
-                    + "so its files could be replaced; run `chmod 700 \(path)`")
-        }
     }
 
     // MARK: Locking
@@ -476,7 +482,7 @@ final class FileKeyringStore: @unchecked Sendable {
         let lockFile: FileDescriptor
         do {
             lockFile = try FileSystem.openLockFile(path, mode: 0o600)
-            try checkOwnership(try lockFile.status(), path: path, kind: "lock file")
+            try check(try lockFile.status(), path: path, .file("lock file"))
         } catch let error as SystemCallError {
             throw translate(error, "open the lock file")
         }
