@@ -17,15 +17,16 @@ public struct BackendSelection: Sendable {
     /// Looks for a reachable Secret Service: the backend on success, or why not.
     package typealias SecretServiceProbe = @Sendable (_ environment: [String: String]) async -> Result<any KeyringBackend, KeyringError>
 
-    /// The probe used unless a test replaces it. The Secret Service backend plugs in here, in
-    /// this one line; until it exists the automatic choice finds no Secret Service.
-    /// Connecting also opens the encrypted session, which the backend then reuses: the probe
-    /// costs no extra round trip. `KEYRING_NO_PROMPT=1` makes locked collections fail fast.
+    /// The probe used unless a test replaces it: the Secret Service counts as reachable when
+    /// something owns `org.freedesktop.secrets` on the session bus or the bus can start it, as
+    /// in Python keyring. The bus answers that, so the probe waits for no daemon; the connection
+    /// and the encrypted session it starts opening are the backend's, so the probe costs no
+    /// extra round trip. `KEYRING_NO_PROMPT=1` makes locked collections fail fast.
     package static let builtInSecretServiceProbe: SecretServiceProbe = { environment in
         do {
             let allowsPrompts = !["1", "true", "yes"].contains(environment["KEYRING_NO_PROMPT"]?.lowercased() ?? "")
             let client = SecretServiceClient(options: try .init(sessionBusIn: environment, allowsPrompts: allowsPrompts))
-            try await client.connect()
+            try await client.checkAvailability()
             return .success(SecretServiceBackend(client: client))
         } catch let error as SecretServiceError {
             return .failure(SecretServiceBackend.keyringError(error))

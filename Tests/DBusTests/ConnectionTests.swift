@@ -366,6 +366,45 @@ struct ConnectionTests {
         }
     }
 
+    @Test func anOpenedConnectionSendsCallsBehindHelloWithoutWaitingForIt() async throws {
+        let bus = try await TestBus.startAsync(keyring: false)
+        defer { bus.stop() }
+        let server = try await DBusConnection.connect(to: .address(bus.address))
+        defer { server.close() }
+        try server.export(path: Self.echoPath, interface: Self.echoInterface) { call in
+            [.string(call.sender ?? "")]
+        }
+        // Queued at once, before the bus can have answered Hello; each goes out behind it.
+        let client = try DBusConnection.open(to: .address(bus.address))
+        defer { client.close() }
+        async let first = client.call(
+            destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Echo")
+        async let second = client.nameHasOwner(server.uniqueName ?? "")
+        let sender = try await first.body(matching: "s")[0].asString()
+        #expect(try await second)
+        let name = try await client.registration()
+        #expect(sender == name)
+        #expect(client.uniqueName == name)
+    }
+
+    @Test func anOpenedConnectionToNoBusFailsItsCallsNotItsCreation() async throws {
+        let client = try DBusConnection.open(to: .address("unix:path=/nonexistent/swift-keyring/bus"))
+        await #expect {
+            try await client.call(
+                destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
+                member: "GetId")
+        } throws: { error in
+            (error as? DBusError)?.code == .connectionFailed
+        }
+        await #expect {
+            try await client.registration()
+        } throws: { error in
+            (error as? DBusError)?.code == .connectionFailed
+        }
+        #expect(!client.isConnected)
+        #expect(client.uniqueName == nil)
+    }
+
     @Test func aVanishedBusFailsCallsInFlightWithDisconnected() async throws {
         let bus = try await TestBus.startAsync(keyring: false)
         let server = try await DBusConnection.connect(to: .address(bus.address))

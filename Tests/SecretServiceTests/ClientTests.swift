@@ -236,6 +236,35 @@ struct ClientTests {
         await expectCode(.serviceUnavailable) { _ = try await noBus.lookup(["a": "b"]) }
     }
 
+    @Test func availabilityIsAskedOfTheBusAndTheSessionOpensMeanwhile() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        try await f.client.checkAvailability()
+        // The probe's connection is kept: its session (opening since) serves the next call.
+        #expect(try await f.client.isSessionEncrypted)
+        #expect(await f.client.methodCallsSent == 3)  // Hello, NameHasOwner, OpenSession
+
+        let noDaemon = try await TestBus.startAsync(keyring: false)
+        defer { noDaemon.stop() }
+        let client = SecretServiceClient(options: .init(bus: .address(noDaemon.address)))
+        await expectCode(.serviceUnavailable) { try await client.checkAvailability() }
+        let noBus = SecretServiceClient(options: .init(bus: .address("unix:path=/nonexistent/bus")))
+        await expectCode(.serviceUnavailable) { try await noBus.checkAvailability() }
+    }
+
+    @Test func aFirstLookupSendsItsSearchBesideHelloAndOpenSession() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        let login = try await f.client.defaultCollection()
+        try await login.createItem(label: "first", attributes: ["first": "1"], secret: Secret("found at once"))
+        let fresh = f.client()
+        #expect(try await fresh.lookup(["first": "1"]) == Secret("found at once"))
+        // Hello, OpenSession, ReadAlias, SearchItems, GetSecret: nothing waits for a round trip
+        // it does not need, so only GetSecret follows the others.
+        #expect(await fresh.methodCallsSent == 5)
+        await fresh.disconnect()
+    }
+
     @Test func aRestartedDaemonIsReconnectedByTheNextCall() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }

@@ -49,6 +49,13 @@ extension DBusConnection {
         return try reply.body(matching: "b")[0].asBool()
     }
 
+    /// The names the bus can start a service for on demand (`ListActivatableNames`).
+    /// - Throws: ``DBusError``.
+    public func activatableNames(timeout: Duration? = nil) async throws -> [String] {
+        let reply = try await callBus("ListActivatableNames", timeout: timeout)
+        return try reply.body(matching: "as")[0].asStrings()
+    }
+
     /// The unique name owning `name`, or `nil` when nobody does (`GetNameOwner`).
     /// - Throws: ``DBusError``.
     public func nameOwner(_ name: String, timeout: Duration? = nil) async throws -> String? {

@@ -20,15 +20,18 @@ public final class DBusConnection: Sendable {
     }
 
     let worker: ConnectionWorker
-    /// The bus-assigned unique name (`:1.42`), or `nil` on a peer-to-peer connection.
-    public let uniqueName: String?
     /// The options the connection was opened with.
     public let options: Options
 
-    private init(worker: ConnectionWorker, uniqueName: String?, options: Options) {
+    private init(worker: ConnectionWorker, options: Options) {
         self.worker = worker
-        self.uniqueName = uniqueName
         self.options = options
+    }
+
+    /// The bus-assigned unique name (`:1.42`); `nil` on a peer-to-peer connection, and on a
+    /// connection from ``open(to:options:)`` until the bus has answered `Hello`.
+    public var uniqueName: String? {
+        worker.uniqueName
     }
 
     deinit {
@@ -49,23 +52,43 @@ public final class DBusConnection: Sendable {
     /// Connects to an address; `register: false` makes a peer-to-peer connection (no `Hello`).
     /// - Throws: ``DBusError``.
     public static func connect(address: String, register: Bool, options: Options = Options()) async throws -> DBusConnection {
-        let worker = try ConnectionWorker(address: address, isBus: register)
-        guard register else {
-            return DBusConnection(worker: worker, uniqueName: nil, options: options)
-        }
-        let hello = try OutgoingMessage.methodCall(
-            destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
-            member: "Hello", body: [])
+        let connection = try open(address: address, register: register, options: options)
+        guard register else { return connection }
         do {
-            let reply = try await send(hello, on: worker, timeout: options.connectTimeout)
-            let name = try reply.body(matching: "s")[0].asString()
-            return DBusConnection(worker: worker, uniqueName: name, options: options)
+            _ = try await connection.registration()
+            return connection
         } catch {
-            worker.enqueue(.close)
-            if let error = error as? DBusError, error.code == .timedOut {
-                throw DBusError(.timedOut, "the D-Bus bus did not answer Hello within \(options.connectTimeout)")
-            }
+            connection.close()
             throw error
+        }
+    }
+
+    /// Starts connecting to a bus and returns at once, without waiting for the bus to answer.
+    ///
+    /// `Hello` is the first message on the connection, and calls made meanwhile go out right
+    /// behind it, in order: a program's first requests are on the wire one round trip earlier
+    /// than after ``connect(to:options:)``. When the bus cannot be reached or refuses `Hello`,
+    /// those calls fail with the reason (`.connectionFailed`, `.timedOut`).
+    /// - Throws: ``DBusError`` `.noBus` when no bus address can be found.
+    public static func open(to bus: DBusBus = .session, options: Options = Options()) throws -> DBusConnection {
+        try open(address: bus.resolve(), register: true, options: options)
+    }
+
+    private static func open(address: String, register: Bool, options: Options) throws(DBusError) -> DBusConnection {
+        let worker = try ConnectionWorker(address: address, registrationTimeout: register ? options.connectTimeout : nil)
+        return DBusConnection(worker: worker, options: options)
+    }
+
+    /// Waits until the bus has answered `Hello`.
+    /// - Returns: the unique name.
+    /// - Throws: ``DBusError``: why the connection failed or closed.
+    public func registration() async throws -> String {
+        guard worker.isBus else { throw DBusError(.invalidArgument, "a peer-to-peer connection does not register") }
+        if let name = uniqueName { return name }
+        return try await withUnsafeThrowingContinuation { continuation in
+            if let reason = worker.enqueue(.whenRegistered(continuation)) {
+                continuation.resume(throwing: reason)
+            }
         }
     }
 
@@ -176,7 +199,7 @@ public final class DBusConnection: Sendable {
             continuation.finish()
             throw reason
         }
-        if uniqueName != nil {
+        if worker.isBus {
             do {
                 try await callBus("AddMatch", [.string(ruleText)])
             } catch {

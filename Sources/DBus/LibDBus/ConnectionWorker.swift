@@ -26,6 +26,8 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         case unsubscribe(id: UInt64, ruleText: String)
         case export(path: DBusObjectPath, interface: String, DBusMethodHandler)
         case unexport(path: DBusObjectPath, interface: String)
+        /// Resumes with the unique name once `Hello` is answered (at once if it already was).
+        case whenRegistered(UnsafeContinuation<String, any Error>)
         case close
     }
 
@@ -35,11 +37,19 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         var jobs: [UnownedJob] = []
         var sleeping = false
         var closedReason: DBusError?
+        /// The name the bus gave in its reply to `Hello`.
+        var uniqueName: String?
     }
 
     private struct PendingCall {
+        /// Who waits for the reply: a caller, or the worker itself for `Hello`.
+        enum Waiter {
+            case caller(UnsafeContinuation<DBusMessage, any Error>)
+            case registration
+        }
+
         var id: UInt64
-        var continuation: UnsafeContinuation<DBusMessage, any Error>
+        var waiter: Waiter
         var deadline: ContinuousClock.Instant
         var summary: String
     }
@@ -51,7 +61,8 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     /// Signals delivered to at least one stream, counted on this thread before any is yielded.
     let signalCount = Atomic<Int>(0)
     private let address: String
-    private let isBus: Bool
+    /// The deadline for the bus's answer to `Hello`; `nil` on a peer-to-peer connection (no `Hello`).
+    private let registrationTimeout: Duration?
     private let wakeFD: Int32
 
     // State below is touched only by the worker thread.
@@ -62,11 +73,17 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     private var earliestDeadline: ContinuousClock.Instant?
     private var subscriptions: [UInt64: (rule: DBusMatchRule, continuation: AsyncStream<DBusMessage>.Continuation)] = [:]
     private var exports: [DBusObjectPath: [String: DBusMethodHandler]] = [:]
+    private var registrationWaiters: [UnsafeContinuation<String, any Error>] = []
 
-    /// Starts the thread, which opens `address`. Failures surface on the first call.
-    init(address: String, isBus: Bool) throws(DBusError) {
+    /// Starts the thread, which opens `address` and, on a bus, registers with `Hello` before
+    /// sending anything else. Commands queued meanwhile go out behind `Hello`, in order, without
+    /// waiting for its reply. Failures, including a refused or unanswered `Hello`, close the
+    /// connection and surface on the calls.
+    /// - Parameter registrationTimeout: how long the bus may take to answer `Hello`; `nil` for a
+    ///   peer-to-peer connection, which sends no `Hello`.
+    init(address: String, registrationTimeout: Duration?) throws(DBusError) {
         self.address = address
-        self.isBus = isBus
+        self.registrationTimeout = registrationTimeout
         let fd = cdbus_make_wakeup_fd()
         guard fd >= 0 else { throw DBusError(.connectionFailed, "could not create a wake-up descriptor (errno \(errno))") }
         wakeFD = fd
@@ -97,6 +114,14 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     /// The reason the connection is closed, or `nil` while it is open.
     var closedReason: DBusError? {
         shared.withLock { $0.closedReason }
+    }
+
+    /// Whether this is a bus connection (it registers with `Hello`).
+    var isBus: Bool { registrationTimeout != nil }
+
+    /// The unique name from the bus's reply to `Hello`, or `nil` before it (or on a peer connection).
+    var uniqueName: String? {
+        shared.withLock { $0.uniqueName }
     }
 
     /// Queues a command. Returns the close reason instead when the connection is closed.
@@ -166,7 +191,43 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             finish(DBusError(.connectionFailed, "the D-Bus connection has no socket to wait on"))
             return
         }
+        if let registrationTimeout { register(connection, timeout: registrationTimeout) }
         loop(socketFD: socketFD)
+    }
+
+    /// Sends `Hello`, the first message on a bus connection. Its reply is handled in
+    /// ``filter(_:)``; nothing waits for it before sending what callers queued.
+    private func register(_ connection: OpaquePointer, timeout: Duration) {
+        let hello = OutgoingMessage(
+            kind: .methodCall, destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
+            interface: "org.freedesktop.DBus", member: "Hello", body: [])
+        var serial: UInt32 = 0
+        let sent = (try? LibDBusMessage.make(hello)).map { message in
+            defer { dbus_message_unref(message) }
+            return dbus_connection_send(connection, message, &serial) != 0
+        }
+        guard sent == true else {
+            finish(DBusError(.connectionFailed, "could not send Hello to the D-Bus bus: out of memory"))
+            return
+        }
+        sentCount.add(1, ordering: .relaxed)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        pending[serial] = PendingCall(id: 0, waiter: .registration, deadline: deadline, summary: hello.summary)
+        earliestDeadline = deadline
+    }
+
+    /// Handles the reply to `Hello`: records the unique name, or closes the connection.
+    private func completeRegistration(_ reply: Result<DBusMessage, DBusError>) {
+        let name: String
+        do {
+            name = try reply.get().body(matching: "s")[0].asString()
+        } catch {
+            finish(DBusError(.connectionFailed, "the D-Bus bus refused Hello: \(error.message)"))
+            return
+        }
+        shared.withLock { $0.uniqueName = name }
+        for waiter in registrationWaiters { waiter.resume(returning: name) }
+        registrationWaiters.removeAll()
     }
 
     private var redactedAddress: String {
@@ -194,6 +255,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             dispatchAll(connection)
             if shared.withLock({ $0.closedReason }) != nil { return }
             expireDeadlines()
+            if shared.withLock({ $0.closedReason }) != nil { return }
 
             // Sleep only if nothing arrived meanwhile.
             let mustSleep = shared.withLock { state -> Bool in
@@ -267,7 +329,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 continuation.resume(throwing: DBusError(.disconnected, "could not send \(outgoing.summary): out of memory"))
                 return true
             }
-            pending[serial] = PendingCall(id: id, continuation: continuation, deadline: deadline, summary: outgoing.summary)
+            pending[serial] = PendingCall(id: id, waiter: .caller(continuation), deadline: deadline, summary: outgoing.summary)
             serialForID[id] = serial
             if earliestDeadline.map({ deadline < $0 }) ?? true { earliestDeadline = deadline }
         case .send(let outgoing):
@@ -276,8 +338,10 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 dbus_message_unref(message)
             }
         case .cancel(let id):
-            if let serial = serialForID.removeValue(forKey: id), let call = pending.removeValue(forKey: serial) {
-                call.continuation.resume(throwing: CancellationError())
+            if let serial = serialForID.removeValue(forKey: id), let call = pending.removeValue(forKey: serial),
+                case .caller(let continuation) = call.waiter
+            {
+                continuation.resume(throwing: CancellationError())
             } else {
                 // The call has not been queued yet (or already finished): remember briefly.
                 if cancelledEarly.count > 4096 { cancelledEarly.removeAll() }
@@ -301,6 +365,12 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         case .unexport(let path, let interface):
             exports[path]?[interface] = nil
             if exports[path]?.isEmpty == true { exports[path] = nil }
+        case .whenRegistered(let continuation):
+            if let name = uniqueName {
+                continuation.resume(returning: name)
+            } else {
+                registrationWaiters.append(continuation)
+            }
         case .close:
             finish(DBusError(.closed, "the D-Bus connection was closed"))
             return false
@@ -316,9 +386,14 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         for (serial, call) in pending {
             if call.deadline <= now {
                 pending[serial] = nil
-                serialForID[call.id] = nil
-                call.continuation.resume(
-                    throwing: DBusError(.timedOut, "no reply to \(call.summary) within the deadline"))
+                switch call.waiter {
+                case .caller(let continuation):
+                    serialForID[call.id] = nil
+                    continuation.resume(throwing: DBusError(.timedOut, "no reply to \(call.summary) within the deadline"))
+                case .registration:
+                    finish(DBusError(.timedOut, "the D-Bus bus did not answer Hello within \(registrationTimeout ?? .zero)"))
+                    return
+                }
             } else if next.map({ call.deadline < $0 }) ?? true {
                 next = call.deadline
             }
@@ -333,17 +408,21 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         if type == cdbus_message_type_method_return || type == cdbus_message_type_error {
             let serial = dbus_message_get_reply_serial(message)
             guard let call = pending.removeValue(forKey: serial) else { return DBUS_HANDLER_RESULT_NOT_YET_HANDLED }
-            serialForID[call.id] = nil
+            let result: Result<DBusMessage, DBusError>
             do {
                 let reply = try LibDBusMessage.decode(message)
-                if reply.kind == .error {
-                    call.continuation.resume(
-                        throwing: DBusError.remote(name: reply.errorName ?? DBusError.Name.failed, message: reply.errorMessage))
-                } else {
-                    call.continuation.resume(returning: reply)
-                }
+                result = reply.kind == .error
+                    ? .failure(DBusError.remote(name: reply.errorName ?? DBusError.Name.failed, message: reply.errorMessage))
+                    : .success(reply)
             } catch {
-                call.continuation.resume(throwing: error)
+                result = .failure(error)
+            }
+            switch call.waiter {
+            case .caller(let continuation):
+                serialForID[call.id] = nil
+                continuation.resume(with: result)
+            case .registration:
+                completeRegistration(result)
             }
             return DBUS_HANDLER_RESULT_HANDLED
         }
@@ -421,11 +500,16 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             switch command {
             case .call(_, _, _, let continuation): continuation.resume(throwing: reason)
             case .subscribe(_, _, let continuation): continuation.finish()
+            case .whenRegistered(let continuation): continuation.resume(throwing: reason)
             default: break
             }
         }
-        for (_, call) in pending { call.continuation.resume(throwing: reason) }
+        for (_, call) in pending {
+            if case .caller(let continuation) = call.waiter { continuation.resume(throwing: reason) }
+        }
         pending.removeAll()
+        for waiter in registrationWaiters { waiter.resume(throwing: reason) }
+        registrationWaiters.removeAll()
         serialForID.removeAll()
         for (_, subscription) in subscriptions { subscription.continuation.finish() }
         subscriptions.removeAll()

@@ -113,7 +113,7 @@ public struct SecretCollection: Sendable {
                     "org.freedesktop.Secret.Item.Label": .string(label),
                     "org.freedesktop.Secret.Item.Attributes": .stringDictionary(attributes),
                 ],
-                secret: state.session.encode(secret), replace: replace)
+                secret: try await state.session().encode(secret), replace: replace)
             guard item == .root else { return item }
             let result = try await client.completePrompt(prompt, state, refusal: SecretServiceError(
                 .promptRequired, "creating an item in \(what) needs a prompt, and prompts are disabled"))

@@ -111,8 +111,9 @@ public struct SecretItem: Sendable {
     /// - Throws: ``SecretServiceError`` `.locked` when the item is locked, `.noSuchObject` when it is gone.
     public func secret() async throws -> Secret {
         try await client.perform("reading the secret of \(what)") { state in
-            let value = try await ItemProxy(connection: state.connection, path: path).getSecret(session: state.session.path)
-            return try state.session.decode(value)
+            let session = try await state.session()
+            let value = try await ItemProxy(connection: state.connection, path: path).getSecret(session: session.path)
+            return try await session.decode(value)
         }
     }
 
@@ -120,7 +121,7 @@ public struct SecretItem: Sendable {
     /// - Throws: ``SecretServiceError`` `.locked` when the item is locked.
     public func setSecret(_ secret: Secret) async throws {
         try await client.perform("writing the secret of \(what)") { state in
-            try await ItemProxy(connection: state.connection, path: path).setSecret(state.session.encode(secret))
+            try await ItemProxy(connection: state.connection, path: path).setSecret(try await state.session().encode(secret))
         }
     }
 

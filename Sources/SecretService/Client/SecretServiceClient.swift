@@ -63,15 +63,34 @@ public actor SecretServiceClient {
         }
     }
 
+    /// A connection and the session being opened on it.
+    ///
+    /// The session opens in the background from the moment the connection does: calls that
+    /// need no session (searches, properties) go out at once, beside `Hello` and `OpenSession`,
+    /// and only what carries a secret waits for ``session()``.
     struct State: Sendable {
         let connection: DBusConnection
-        let session: SecretSession
+        let opening: Task<SecretSession, any Error>
+
+        /// The open session.
+        /// - Throws: ``SessionOpeningError`` when it could not be opened.
+        func session() async throws -> SecretSession {
+            do {
+                return try await opening.value
+            } catch {
+                throw SessionOpeningError(underlying: error)
+            }
+        }
+    }
+
+    /// Why the session of a ``State`` could not be opened; ``perform(_:_:)`` resets the state.
+    struct SessionOpeningError: Error {
+        let underlying: any Error
     }
 
     /// The client's settings.
     public let options: Options
     private var state: State?
-    private var opening: Task<State, any Error>?
     /// Items found by earlier lookups, reused while no Secret Service signal says anything changed.
     /// Each entry keeps the connection's signal count from before the search that found it.
     private var lookupCache: [[String: String]: (path: DBusObjectPath, signals: Int)] = [:]
@@ -95,12 +114,33 @@ public actor SecretServiceClient {
     /// Connects and opens the session now instead of on the first call.
     /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when there is no bus or no daemon.
     public func connect() async throws {
-        _ = try await current()
+        try await perform("opening a Secret Service session") { _ = try await $0.session() }
+    }
+
+    /// Checks that a Secret Service runs on the bus, or that the bus can start one: the check
+    /// Python keyring makes (through secretstorage) before it picks its Secret Service backend.
+    ///
+    /// Faster than ``connect()``: the bus answers, not the daemon. The connection and the session
+    /// it starts are kept, so the calls that follow find them under way.
+    /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when there is no bus, or when
+    ///   nothing owns `org.freedesktop.secrets` and the bus cannot start it.
+    public func checkAvailability() async throws {
+        try await perform("looking for the Secret Service") { state in
+            let connection = state.connection
+            if try await connection.nameHasOwner(SecretServiceNames.busName) { return }
+            if try await connection.activatableNames().contains(SecretServiceNames.busName) { return }
+            throw SecretServiceError(
+                .serviceUnavailable,
+                "no Secret Service on the session bus: nothing owns \(SecretServiceNames.busName) and the bus "
+                    + "cannot start it; start a keyring daemon (gnome-keyring, KWallet, KeePassXC)")
+        }
     }
 
     /// Whether secrets are encrypted on the bus (false only for a `plain` session).
     public var isSessionEncrypted: Bool {
-        get async throws { try await current().session.isEncrypted }
+        get async throws {
+            try await perform("opening a Secret Service session") { try await $0.session().isEncrypted }
+        }
     }
 
     /// Method calls (round trips) sent on the current connection, for benchmarks; 0 when not connected.
@@ -113,49 +153,47 @@ public actor SecretServiceClient {
         changeWatch?.task.cancel()
         changeWatch = nil
         lookupCache.removeAll()
+        state?.opening.cancel()
         state?.connection.close()  // ends the session too
         state = nil
     }
 
-    func current() async throws -> State {
+    /// The current state, or a new connection with its session opening in the background.
+    ///
+    /// Nothing here waits for the bus: `Hello` goes out first, the key pair is computed on
+    /// another thread meanwhile, and `OpenSession` follows when it is ready.
+    func current() throws -> State {
         if let state, state.connection.isConnected { return state }
         state = nil
-        if let opening { return try await opening.value }
-        let options = self.options
-        let task = Task { () async throws -> State in
-            // The key pair's exponentiation runs while the bus connection is made.
-            let keyPair: Task<DHKeyPair, Never>? =
-                options.algorithm == .plain ? nil : Task.detached { DHKeyPair(group: .ietf1024) }
-            let connection: DBusConnection
-            do {
-                connection = try await DBusConnection.connect(
-                    to: options.bus, options: DBusConnection.Options(callTimeout: options.callTimeout))
-            } catch {
-                throw SecretServiceError.translating(error, "connecting to the session bus")
-            }
-            do {
-                let session = try await SecretSession.open(
-                    on: connection, algorithm: options.algorithm, keyPair: await keyPair?.value)
-                return State(connection: connection, session: session)
-            } catch {
-                connection.close()
-                throw SecretServiceError.translating(error, "opening a Secret Service session")
-            }
-        }
-        opening = task
-        defer { opening = nil }
-        let opened = try await task.value
-        state = opened
         lookupCache.removeAll()
         changeWatch?.task.cancel()
         changeWatch = nil
+        let options = self.options
+        let connection: DBusConnection
+        do {
+            connection = try DBusConnection.open(
+                to: options.bus, options: DBusConnection.Options(callTimeout: options.callTimeout))
+        } catch {
+            throw SecretServiceError.translating(error, "connecting to the session bus")
+        }
+        let opening = Task.detached { () async throws -> SecretSession in
+            let keyPair = options.algorithm == .plain ? nil : DHKeyPair(group: .ietf1024)
+            do {
+                return try await SecretSession.open(on: connection, algorithm: options.algorithm, keyPair: keyPair)
+            } catch {
+                throw SecretServiceError.translating(error, "opening a Secret Service session")
+            }
+        }
+        let opened = State(connection: connection, opening: opening)
+        state = opened
         return opened
     }
 
     private func invalidate(_ failed: State) {
         lookupCache.removeAll()
-        guard let state, state.session === failed.session else { return }
+        guard let state, state.connection === failed.connection else { return }
         // Closing the connection ends the session too; no separate Close racing the hang-up.
+        state.opening.cancel()
         state.connection.close()
         self.state = nil
     }
@@ -166,10 +204,14 @@ public actor SecretServiceClient {
     func perform<T: Sendable>(_ what: String, _ body: @Sendable (State) async throws -> T) async throws -> T {
         var retried = false
         while true {
-            let state = try await current()
+            let state = try current()
             do {
                 // Replies resume the operation on the connection's thread: no pool hop per round trip.
                 return try await withTaskExecutorPreference(state.connection.executor) { try await body(state) }
+            } catch let failure as SessionOpeningError {
+                // Already translated where the session was opened.
+                invalidate(state)
+                throw failure.underlying
             } catch {
                 let translated = SecretServiceError.translating(error, what)
                 guard let serviceError = translated as? SecretServiceError else { throw translated }
@@ -330,11 +372,12 @@ public actor SecretServiceClient {
     public func secrets(for items: [SecretItem]) async throws -> [DBusObjectPath: Secret] {
         guard !items.isEmpty else { return [:] }
         return try await perform("reading \(items.count) secrets") { state in
+            let session = try await state.session()
             let entries = try await ServiceProxy(connection: state.connection).getSecrets(
-                items.map(\.path), session: state.session.path)
+                items.map(\.path), session: session.path)
             var out: [DBusObjectPath: Secret] = [:]
             for entry in entries {
-                out[try entry.key.asObjectPath()] = try state.session.decode(entry.value)
+                out[try entry.key.asObjectPath()] = try await session.decode(entry.value)
             }
             return out
         }
@@ -380,11 +423,12 @@ public actor SecretServiceClient {
             state.connection.signalsDelivered == entry.signals
         else { return nil }
         let connection = state.connection
-        let read = { try await ItemProxy(connection: connection, path: entry.path).getSecret(session: state.session.path) }
+        guard let session = try? await state.session() else { return nil }
+        let read = { try await ItemProxy(connection: connection, path: entry.path).getSecret(session: session.path) }
         guard let value = try? await withTaskExecutorPreference(connection.executor, operation: read),
             state.connection.signalsDelivered == entry.signals
         else { return nil }
-        return try? state.session.decode(value)
+        return try? await session.decode(value)
     }
 
     /// Subscribes to every Secret Service signal on the current connection, once.
@@ -417,7 +461,7 @@ public actor SecretServiceClient {
         let path = try await perform("creating collection '\(label)'") { state in
             try await ServiceProxy(connection: state.connection).createWithMasterPassword(
                 properties: ["org.freedesktop.Secret.Collection.Label": .string(label)],
-                password: state.session.encode(masterPassword))
+                password: try await state.session().encode(masterPassword))
         }
         let collection = SecretCollection(client: self, path: path)
         if !alias.isEmpty { try await setAlias(alias, to: collection) }
@@ -429,7 +473,7 @@ public actor SecretServiceClient {
     public func unlock(_ collection: SecretCollection, masterPassword: Secret) async throws {
         try await perform("unlocking \(Self.displayName(collection.path))") { state in
             try await ServiceProxy(connection: state.connection).unlockWithMasterPassword(
-                collection.path, password: state.session.encode(masterPassword))
+                collection.path, password: try await state.session().encode(masterPassword))
         }
     }
 
@@ -438,7 +482,7 @@ public actor SecretServiceClient {
     public func changeMasterPassword(of collection: SecretCollection, from old: Secret, to new: Secret) async throws {
         try await perform("changing the password of \(Self.displayName(collection.path))") { state in
             try await ServiceProxy(connection: state.connection).changeWithMasterPassword(
-                collection.path, old: state.session.encode(old), new: state.session.encode(new))
+                collection.path, old: try await state.session().encode(old), new: try await state.session().encode(new))
         }
     }
 }

@@ -4,17 +4,22 @@ package import DBus
 /// encrypts every secret crossing the bus. Reused for all operations on a connection.
 package final class SecretSession: Sendable {
     package let path: DBusObjectPath
-    /// `nil` for the `plain` algorithm.
-    let key: SessionKey?
+    /// The AES key, derived off the caller's path (see ``open(on:algorithm:keyPair:)``); `nil`
+    /// for the `plain` algorithm.
+    private let key: Task<SessionKey, Never>?
 
-    private init(path: DBusObjectPath, key: SessionKey?) {
+    private init(path: DBusObjectPath, key: Task<SessionKey, Never>?) {
         self.path = path
         self.key = key
     }
 
     /// Opens a session (`OpenSession`): DH by default; `plain` only when asked for, or when the
     /// server answers `NotSupported` and the caller allows the fallback.
-    /// - Parameter keyPair: a key pair made beforehand (the client makes it while connecting).
+    ///
+    /// Returns as soon as the server has answered with a valid public key. The shared secret
+    /// and the AES key are derived on another thread meanwhile, so the first call that uses the
+    /// session is on the wire while they are computed; encoding and decoding wait for them.
+    /// - Parameter keyPair: a key pair made beforehand; a new one otherwise.
     package static func open(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) async throws -> SecretSession {
@@ -27,13 +32,16 @@ package final class SecretSession: Sendable {
         do {
             let (output, path) = try await service.openSession(
                 algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
+            let peerKey: [UInt8]
             do {
-                let shared = try keyPair.sharedSecret(peerPublicKey: try output.asBytes())
-                return SecretSession(path: path, key: SessionKey(sharedSecret: shared))
+                peerKey = try output.asBytes()
+                try keyPair.check(peerPublicKey: peerKey)
             } catch {
                 try? SessionProxy(connection: connection, path: path).closeNoReply()
                 throw error
             }
+            let key = Task.detached { SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey)) }
+            return SecretSession(path: path, key: key)
         } catch let error as DBusError where error.name == DBusError.Name.notSupported && algorithm == .automatic {
             let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return SecretSession(path: path, key: nil)
@@ -43,11 +51,16 @@ package final class SecretSession: Sendable {
     /// Whether secrets are encrypted on the bus.
     var isEncrypted: Bool { key != nil }
 
+    /// Waits until the session key is derived; for benchmarks that time a whole session opening.
+    package func waitForKey() async {
+        _ = await key?.value
+    }
+
     /// The `(oayays)` struct carrying `secret` in this session.
-    func encode(_ secret: Secret) -> DBusValue {
+    func encode(_ secret: Secret) async -> DBusValue {
         let parameters: [UInt8]
         let value: [UInt8]
-        if let key {
+        if let key = await key?.value {
             (parameters, value) = secret.withUnsafeBytes { key.encrypt($0) }
         } else {
             parameters = []
@@ -58,14 +71,14 @@ package final class SecretSession: Sendable {
 
     /// The secret inside an `(oayays)` struct received in this session.
     /// - Throws: ``SessionCryptoError`` for a bad IV, length or padding; ``DBusError`` for a malformed struct.
-    func decode(_ value: DBusValue) throws -> Secret {
+    func decode(_ value: DBusValue) async throws -> Secret {
         let fields = try value.asStructure()
         guard fields.count == 4 else {
             throw DBusError(.typeMismatch, "a secret struct has 4 fields, got \(fields.count)")
         }
         let parameters = try fields[1].asBytes()
         let contentType = try fields[3].asString()
-        if let key {
+        if let key = await key?.value {
             let plain = try key.decrypt(iv: parameters, ciphertext: try fields[2].asBytes())
             return Secret(secureBytes: plain, contentType: contentType)
         }

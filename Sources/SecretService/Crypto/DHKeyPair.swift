@@ -71,8 +71,12 @@ package struct DHKeyPair: Sendable {
     /// - Throws: ``SessionCryptoError/invalidPeerKey`` unless 1 < y < p − 1 (this also rejects
     ///   values wider than the prime).
     package func sharedSecret(peerPublicKey: [UInt8]) throws(SessionCryptoError) -> SecureBytes {
-        let valid = peerPublicKey.withUnsafeBytes { group.isInOpenRange($0) }
-        guard valid else { throw .invalidPeerKey }
+        try check(peerPublicKey: peerPublicKey)
+        return sharedSecret(checkedPeerPublicKey: peerPublicKey)
+    }
+
+    /// ``sharedSecret(peerPublicKey:)`` for a key that passed ``check(peerPublicKey:)``.
+    package func sharedSecret(checkedPeerPublicKey peerPublicKey: [UInt8]) -> SecureBytes {
         let secret = SecureBytes(count: group.primeByteCount)
         secret.withUnsafeMutableBytes { result in
             privateKey.withUnsafeBytes { exponent in
@@ -82,6 +86,16 @@ package struct DHKeyPair: Sendable {
             }
         }
         return secret
+    }
+}
+
+extension DHKeyPair {
+    /// Checks a peer's public key without the exponentiation: what ``sharedSecret(peerPublicKey:)``
+    /// will accept.
+    /// - Throws: ``SessionCryptoError/invalidPeerKey`` unless 1 < y < p − 1.
+    package func check(peerPublicKey: [UInt8]) throws(SessionCryptoError) {
+        let valid = peerPublicKey.withUnsafeBytes { group.isInOpenRange($0) }
+        guard valid else { throw .invalidPeerKey }
     }
 }
 
