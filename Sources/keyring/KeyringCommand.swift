@@ -49,6 +49,11 @@ struct KeyringCommand: AsyncParsableCommand {
         }
         do {
             if !arguments.isEmpty, let get = FastPath.parseGet(arguments) {
+                // Most `get`s end in the Secret Service; its session's key pair is then ready
+                // by the time the backend is chosen and the bus connected.
+                if get.settings.backend.map({ (try? BackendRequest(parsing: $0)) == .kind(.secretService) }) ?? true {
+                    SecretServiceBackend.prepare()
+                }
                 let context = CommandContext(get.settings)
                 try await GetCommand.perform(context, mode: get.mode, service: get.service, username: get.username)
                 return ExitStatus.success.rawValue

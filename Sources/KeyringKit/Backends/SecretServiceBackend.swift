@@ -28,6 +28,13 @@ public struct SecretServiceBackend: KeyringBackend {
         self.application = application
     }
 
+    /// Starts preparing the Secret Service session on another thread
+    /// (``SecretServiceClient/prepareSession()``): for a short-lived program that will probably
+    /// use this backend, called before it reads its configuration and chooses.
+    public static func prepare() {
+        SecretServiceClient.prepareSession()
+    }
+
     private static func lookupAttributes(service: String, account: String) -> [String: String] {
         KeyringEntry.standardAttributes(service: service, account: account)
     }

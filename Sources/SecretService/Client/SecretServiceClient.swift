@@ -1,4 +1,5 @@
 public import DBus
+import Synchronization
 
 /// A client of the Secret Service (`org.freedesktop.secrets`): gnome-keyring, KWallet, KeePassXC.
 ///
@@ -176,8 +177,10 @@ public actor SecretServiceClient {
         } catch {
             throw SecretServiceError.translating(error, "connecting to the session bus")
         }
+        let prepared = options.algorithm == .plain ? nil : Self.takePreparedKeyPair()
         let opening = Task.detached { () async throws -> SecretSession in
-            let keyPair = options.algorithm == .plain ? nil : DHKeyPair(group: .ietf1024)
+            let keyPair: DHKeyPair? =
+                if options.algorithm == .plain { nil } else { await prepared?.value ?? DHKeyPair(group: .ietf1024) }
             do {
                 return try await SecretSession.open(on: connection, algorithm: options.algorithm, keyPair: keyPair)
             } catch {
@@ -187,6 +190,29 @@ public actor SecretServiceClient {
         let opened = State(connection: connection, opening: opening)
         state = opened
         return opened
+    }
+
+    /// A key pair being made ahead of the next session (``prepareSession()``).
+    private static let preparedKeyPair = Mutex<Task<DHKeyPair, Never>?>(nil)
+
+    /// Starts making, on another thread, what the next session needs before it can be
+    /// requested: a Diffie-Hellman key pair, about 0.4 ms of exponentiation.
+    ///
+    /// For programs that will probably open a session soon, like a command-line tool about to
+    /// look up a secret: called first thing, the key pair is ready by the time the program has
+    /// read its arguments and connected. The key pair serves one session only, the next one
+    /// this process opens, by any client.
+    public static func prepareSession() {
+        preparedKeyPair.withLock { prepared in
+            if prepared == nil { prepared = Task.detached { DHKeyPair(group: .ietf1024) } }
+        }
+    }
+
+    private static func takePreparedKeyPair() -> Task<DHKeyPair, Never>? {
+        preparedKeyPair.withLock { prepared in
+            defer { prepared = nil }
+            return prepared
+        }
     }
 
     private func invalidate(_ failed: State) {

@@ -29,6 +29,8 @@ package final class SecretSession: Sendable {
             return SecretSession(path: path, key: nil)
         }
         let keyPair = keyPair ?? DHKeyPair(group: .ietf1024)
+        // While the server works on its key pair (milliseconds), not after.
+        Task.detached { SessionKey.prepare() }
         do {
             let (output, path) = try await service.openSession(
                 algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
