@@ -1,6 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// When the keyring tool links libdbus, libsodium and libstdc++ statically (CStaticLink).
+let staticLink = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
+
 let package = Package(
     name: "swift-keyring",
     products: [
@@ -16,15 +19,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
-        // C shims: module.modulemap + shim.h, nothing else.
+        // C shims: module.modulemap + shim.h, nothing else; a .pc gives their compiler flags.
         .systemLibrary(
             name: "CDBus",
-            pkgConfig: "dbus-1",
+            pkgConfig: headersOnly("CDBus", else: "dbus-1"),
             providers: [.apt(["libdbus-1-dev"]), .brew(["dbus"])]
         ),
         .systemLibrary(
             name: "CSodium",
-            pkgConfig: "libsodium",
+            pkgConfig: headersOnly("CSodium", else: "libsodium"),
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
 
@@ -42,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "keyring",
             dependencies: [
-                "KeyringKit",
+                "KeyringKit", "CStaticLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Start-up time is the product (docs/cli.md, "Speed"). A statically linked Swift
@@ -55,6 +58,23 @@ let package = Package(
                 "-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections",
                 "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
             ], .when(configuration: .release))]
+        ),
+
+        // The release keyring links libdbus, libsodium and libstdc++ statically: libdbus-1.so alone
+        // brings in libsystemd and six more libraries, and loading them all took about 2 ms of a
+        // 5 ms `keyring get` (docs/cli.md, "Speed"). The module maps and the Swift runtime ask for
+        // -ldbus-1, -lsodium and -lstdc++; lib/ holds linker scripts of those names that point at
+        // the .a files, and this -L puts them ahead of the linker's default path (nothing else
+        // comes first: see Sources/CDBus/CDBus.pc). sd-daemon.c stands in for the two libsystemd
+        // functions that libdbus-1.a needs. Debug builds, tests and the other programs link
+        // dynamically.
+        .target(
+            name: "CStaticLink",
+            exclude: ["lib"],
+            cSettings: [.define("KEYRING_STATIC_LIBDBUS", staticLink)],
+            linkerSettings: [
+                .unsafeFlags(["-L", Context.packageDirectory + "/Sources/CStaticLink/lib"], staticLink),
+            ]
         ),
 
         // Benchmarks, run with `swift run -c release`.
@@ -81,4 +101,13 @@ let swiftSettings: [SwiftSetting] = [
 ]
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}
+
+/// The pkg-config file beside a C module's module map: the system library's compiler flags without
+/// its link flags (Sources/CDBus/CDBus.pc). SwiftPM splits `pkgConfig` at spaces, so a checkout
+/// whose path has one uses the system file instead, whose -L makes its keyring link libdbus and
+/// libsodium dynamically.
+func headersOnly(_ module: String, else system: String) -> String {
+    let file = "\(Context.packageDirectory)/Sources/\(module)/\(module).pc"
+    return file.contains(" ") ? system : file
 }
