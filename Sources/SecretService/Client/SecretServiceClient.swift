@@ -177,10 +177,11 @@ public actor SecretServiceClient {
         } catch {
             throw SecretServiceError.translating(error, "connecting to the session bus")
         }
-        let prepared = options.algorithm == .plain ? nil : Self.takePreparedKeyPair()
-        let opening = Task.detached { () async throws -> SecretSession in
-            let keyPair: DHKeyPair? =
-                if options.algorithm == .plain { nil } else { await prepared?.value ?? DHKeyPair(group: .ietf1024) }
+        let keyPair: Task<DHKeyPair, Never>? =
+            options.algorithm == .plain ? nil : Self.takePreparedKeyPair() ?? Task.detached { DHKeyPair(group: .ietf1024) }
+        // On the connection's thread, which sends OpenSession the moment the key pair is ready.
+        let opening = Task(executorPreference: connection.executor) { () async throws -> SecretSession in
+            let keyPair = await keyPair?.value
             do {
                 return try await SecretSession.open(on: connection, algorithm: options.algorithm, keyPair: keyPair)
             } catch {
@@ -204,7 +205,6 @@ public actor SecretServiceClient {
     /// this process opens, by any client.
     public static func prepareSession() {
         preparedKeyPair.withLock { prepared in
-            if prepared == nil { prepared = Task.detached { DHKeyPair(group: .ietf1024) } }
         }
     }
 
