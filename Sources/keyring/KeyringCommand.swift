@@ -39,8 +39,15 @@ struct KeyringCommand: AsyncParsableCommand {
     /// `git-credential-keyring` for `credential.helper = keyring`.
     static let gitHelperName = "git-credential-keyring"
 
-    /// Parses `arguments` (argv, including argv[0]), runs the command, and returns the exit status.
+    /// Parses `arguments` (argv, including argv[0]), runs the command, and returns the exit status
+    /// once the process may exit: with nothing left unanswered at the Secret Service.
     static func main(arguments: [String]) async -> Int32 {
+        let status = await execute(arguments: arguments)
+        await SecretServiceBackend.waitForPendingRequests()
+        return status
+    }
+
+    private static func execute(arguments: [String]) async -> Int32 {
         let program = arguments.first ?? "keyring"
         var arguments = Array(arguments.dropFirst())
         if program.split(separator: "/").last.map(String.init) == gitHelperName {

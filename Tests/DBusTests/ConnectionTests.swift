@@ -387,6 +387,38 @@ struct ConnectionTests {
         #expect(client.uniqueName == name)
     }
 
+    @Test func startedCallsReachThePeerInTheOrderTheyWereStarted() async throws {
+        try await withPair { server, client async throws in
+            let first = try client.startCall(
+                destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Echo",
+                arguments: [.string("first")])
+            let second = try await client.call(
+                destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Echo",
+                arguments: [.string("second")])
+            // Answered before anyone waited for it: the reply is kept until asked for, once.
+            let firstReply = try await first.reply()
+            #expect(try firstReply.body(matching: "s")[0].asString() == "first")
+            #expect(try (firstReply.replySerial ?? .max) < (second.replySerial ?? 0))
+            await #expect {
+                try await first.reply()
+            } throws: { error in
+                (error as? DBusError)?.code == .invalidArgument
+            }
+        }
+    }
+
+    @Test func abandoningAStartedCallCancelsOnlyIt() async throws {
+        try await withPair { server, client async throws in
+            let silent = try client.startCall(
+                destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Silent",
+                timeout: .seconds(60))
+            let waiting = Task { try await silent.reply() }
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { try await waiting.value }
+            #expect(try await echo(client, server, [.int32(7)]) == [.int32(7)])
+        }
+    }
+
     @Test func anOpenedConnectionToNoBusFailsItsCallsNotItsCreation() async throws {
         let client = try DBusConnection.open(to: .address("unix:path=/nonexistent/swift-keyring/bus"))
         await #expect {

@@ -33,8 +33,12 @@ final class CLIFixture: Sendable {
     /// The password of the file backend's keyrings in these tests.
     static let filePassword = "file-password-for-tests"
 
-    /// The built `keyring`.
-    static var executable: String { productsDirectory.appendingPathComponent("keyring").path }
+    /// The `keyring` under test: `KEYRING_TEST_EXECUTABLE` when set (scripts/test sets the
+    /// release build, the one people run, statically linked), else the one built beside the tests.
+    static var executable: String {
+        if let path = ProcessInfo.processInfo.environment["KEYRING_TEST_EXECUTABLE"], !path.isEmpty { return path }
+        return productsDirectory.appendingPathComponent("keyring").path
+    }
 
     init(_ backend: CLIBackend) throws {
         self.backend = backend

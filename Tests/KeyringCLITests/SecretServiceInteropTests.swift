@@ -40,6 +40,21 @@ struct SecretServiceCLIInteropTests {
         }
     }
 
+    /// gnome-keyring aborts when a client hangs up before its OpenSession is answered; keyring
+    /// starts opening its session before it knows what it will need, and must not exit early.
+    @Test func aKeyringThatGivesUpBeforeAskingTheDaemonLeavesItRunning() async throws {
+        try await withFixture(.secretService) { cli in
+            try await cli.store("still here", service: "early.example", account: "alice")
+            let tooLong = String(repeating: "x", count: 5000)
+            for _ in 0..<20 {
+                let refused = try await cli.keyring(["get", tooLong, "alice"])
+                #expect(!refused.succeeded && refused.stderrText.contains("longer than"), "\(refused)")
+            }
+            let got = try await cli.keyring(["get", "early.example", "alice"])
+            #expect(got.stdoutText == "still here\n", "\(got)")
+        }
+    }
+
     /// git's own helper, compiled from the source Debian's git package ships.
     static func buildLibsecretHelper(in cli: CLIFixture) async throws -> String {
         let source = "/usr/share/doc/git/contrib/credential/libsecret/git-credential-libsecret.c"

@@ -147,9 +147,28 @@ public final class DBusConnection: Sendable {
         destination: String?, path: DBusObjectPath, interface: String?, member: String,
         arguments: [DBusValue] = [], timeout: Duration? = nil
     ) async throws -> DBusMessage {
+        try Task.checkCancellation()
+        return try await startCall(
+            destination: destination, path: path, interface: interface, member: member, arguments: arguments,
+            timeout: timeout
+        ).reply()
+    }
+
+    /// Queues a method call and returns without waiting for its reply: calls reach the peer in
+    /// the order they were started (or called), so a program can put several on the wire before
+    /// the first is answered, in an order it chooses.
+    /// - Parameters: as for ``call(destination:path:interface:member:arguments:timeout:)``; the
+    ///   deadline runs from now.
+    /// - Returns: the reply to come.
+    /// - Throws: ``DBusError`` `.invalidArgument` for arguments that cannot be sent. Why the
+    ///   connection is closed comes from ``DBusPendingReply/reply()``.
+    public func startCall(
+        destination: String?, path: DBusObjectPath, interface: String?, member: String,
+        arguments: [DBusValue] = [], timeout: Duration? = nil
+    ) throws -> DBusPendingReply {
         let message = try OutgoingMessage.methodCall(
             destination: destination, path: path, interface: interface, member: member, body: arguments)
-        return try await Self.send(message, on: worker, timeout: timeout ?? options.callTimeout)
+        return Self.start(message, on: worker, timeout: timeout ?? options.callTimeout)
     }
 
     /// Sends a method call without waiting for (or wanting) a reply.
@@ -163,20 +182,13 @@ public final class DBusConnection: Sendable {
         if let reason = worker.enqueue(.send(message)) { throw reason }
     }
 
-    private static func send(_ message: OutgoingMessage, on worker: ConnectionWorker, timeout: Duration) async throws -> DBusMessage {
-        let id = worker.makeID()
+    private static func start(_ message: OutgoingMessage, on worker: ConnectionWorker, timeout: Duration) -> DBusPendingReply {
+        let reply = DBusPendingReply(id: worker.makeID(), worker: worker)
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else if let reason = worker.enqueue(.call(id: id, message, deadline: deadline, continuation)) {
-                    continuation.resume(throwing: reason)
-                }
-            }
-        } onCancel: {
-            worker.enqueue(.cancel(id: id))
+        if let reason = worker.enqueue(.call(id: reply.id, message, deadline: deadline, reply)) {
+            reply.complete(.failure(reason))
         }
+        return reply
     }
 
     // MARK: - Signals

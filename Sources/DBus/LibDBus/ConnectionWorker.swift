@@ -19,7 +19,7 @@ public typealias DBusMethodHandler = @Sendable (DBusMessage) async throws -> [DB
 
 final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     enum Command {
-        case call(id: UInt64, OutgoingMessage, deadline: ContinuousClock.Instant, UnsafeContinuation<DBusMessage, any Error>)
+        case call(id: UInt64, OutgoingMessage, deadline: ContinuousClock.Instant, DBusPendingReply)
         case send(OutgoingMessage)
         case cancel(id: UInt64)
         case subscribe(id: UInt64, DBusMatchRule, AsyncStream<DBusMessage>.Continuation)
@@ -44,7 +44,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     private struct PendingCall {
         /// Who waits for the reply: a caller, or the worker itself for `Hello`.
         enum Waiter {
-            case caller(UnsafeContinuation<DBusMessage, any Error>)
+            case caller(DBusPendingReply)
             case registration
         }
 
@@ -69,7 +69,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     private var connection: OpaquePointer?
     private var pending: [UInt32: PendingCall] = [:]
     private var serialForID: [UInt64: UInt32] = [:]
-    private var cancelledEarly: Set<UInt64> = []
     private var earliestDeadline: ContinuousClock.Instant?
     private var subscriptions: [UInt64: (rule: DBusMatchRule, continuation: AsyncStream<DBusMessage>.Continuation)] = [:]
     private var exports: [DBusObjectPath: [String: DBusMethodHandler]] = [:]
@@ -309,16 +308,12 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     private func process(_ command: Command) -> Bool {
         guard let connection else { return false }
         switch command {
-        case .call(let id, let outgoing, let deadline, let continuation):
-            if cancelledEarly.remove(id) != nil {
-                continuation.resume(throwing: CancellationError())
-                return true
-            }
+        case .call(let id, let outgoing, let deadline, let reply):
             let message: OpaquePointer
             do {
                 message = try LibDBusMessage.make(outgoing)
             } catch {
-                continuation.resume(throwing: error)
+                reply.complete(.failure(error))
                 return true
             }
             var serial: UInt32 = 0
@@ -326,10 +321,10 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             sentCount.add(1, ordering: .relaxed)
             dbus_message_unref(message)
             guard sent != 0 else {
-                continuation.resume(throwing: DBusError(.disconnected, "could not send \(outgoing.summary): out of memory"))
+                reply.complete(.failure(DBusError(.disconnected, "could not send \(outgoing.summary): out of memory")))
                 return true
             }
-            pending[serial] = PendingCall(id: id, waiter: .caller(continuation), deadline: deadline, summary: outgoing.summary)
+            pending[serial] = PendingCall(id: id, waiter: .caller(reply), deadline: deadline, summary: outgoing.summary)
             serialForID[id] = serial
             if earliestDeadline.map({ deadline < $0 }) ?? true { earliestDeadline = deadline }
         case .send(let outgoing):
@@ -338,14 +333,11 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 dbus_message_unref(message)
             }
         case .cancel(let id):
+            // A call is queued before anyone can cancel it; one already answered is gone.
             if let serial = serialForID.removeValue(forKey: id), let call = pending.removeValue(forKey: serial),
-                case .caller(let continuation) = call.waiter
+                case .caller(let reply) = call.waiter
             {
-                continuation.resume(throwing: CancellationError())
-            } else {
-                // The call has not been queued yet (or already finished): remember briefly.
-                if cancelledEarly.count > 4096 { cancelledEarly.removeAll() }
-                cancelledEarly.insert(id)
+                reply.complete(.failure(CancellationError()))
             }
         case .subscribe(let id, let rule, let continuation):
             subscriptions[id] = (rule, continuation)
@@ -387,9 +379,9 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             if call.deadline <= now {
                 pending[serial] = nil
                 switch call.waiter {
-                case .caller(let continuation):
+                case .caller(let reply):
                     serialForID[call.id] = nil
-                    continuation.resume(throwing: DBusError(.timedOut, "no reply to \(call.summary) within the deadline"))
+                    reply.complete(.failure(DBusError(.timedOut, "no reply to \(call.summary) within the deadline")))
                 case .registration:
                     finish(DBusError(.timedOut, "the D-Bus bus did not answer Hello within \(registrationTimeout ?? .zero)"))
                     return
@@ -418,9 +410,9 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 result = .failure(error)
             }
             switch call.waiter {
-            case .caller(let continuation):
+            case .caller(let reply):
                 serialForID[call.id] = nil
-                continuation.resume(with: result)
+                reply.complete(result.mapError { $0 })
             case .registration:
                 completeRegistration(result)
             }
@@ -498,14 +490,14 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         for job in jobs { globalConcurrentExecutor.enqueue(job) }
         for command in leftovers {
             switch command {
-            case .call(_, _, _, let continuation): continuation.resume(throwing: reason)
+            case .call(_, _, _, let reply): reply.complete(.failure(reason))
             case .subscribe(_, _, let continuation): continuation.finish()
             case .whenRegistered(let continuation): continuation.resume(throwing: reason)
             default: break
             }
         }
         for (_, call) in pending {
-            if case .caller(let continuation) = call.waiter { continuation.resume(throwing: reason) }
+            if case .caller(let reply) = call.waiter { reply.complete(.failure(reason)) }
         }
         pending.removeAll()
         for waiter in registrationWaiters { waiter.resume(throwing: reason) }

@@ -35,6 +35,13 @@ public struct SecretServiceBackend: KeyringBackend {
         SecretServiceClient.prepareSession()
     }
 
+    /// Waits until the daemon has answered every session request this process sent
+    /// (``SecretServiceClient/waitForSessionRequests()``). A program calls this before it exits
+    /// or `exec`s: gnome-keyring aborts when a client hangs up with its `OpenSession` unanswered.
+    public static func waitForPendingRequests() async {
+        await SecretServiceClient.waitForSessionRequests()
+    }
+
     private static func lookupAttributes(service: String, account: String) -> [String: String] {
         KeyringEntry.standardAttributes(service: service, account: account)
     }

@@ -67,11 +67,27 @@ public actor SecretServiceClient {
     /// A connection and the session being opened on it.
     ///
     /// The session opens in the background from the moment the connection does: calls that
-    /// need no session (searches, properties) go out at once, beside `Hello` and `OpenSession`,
-    /// and only what carries a secret waits for ``session()``.
+    /// need no session (searches, properties) go out right behind `OpenSession`, and only what
+    /// carries a secret waits for ``session()``.
+    ///
+    /// `OpenSession` is always the first call to reach the daemon. gnome-keyring (42 to 50 at
+    /// least) aborts when a client hangs up while its `OpenSession` is unanswered; the daemon
+    /// answers in order, so a client that has the answer to any later call may hang up safely.
     struct State: Sendable {
         let connection: DBusConnection
+        /// Done once `OpenSession` is queued on the connection.
+        let requested: Task<SecretSession.Request, any Error>
         let opening: Task<SecretSession, any Error>
+
+        /// Waits until `OpenSession` is on the wire, so what is sent next reaches the daemon after it.
+        /// - Throws: ``SessionOpeningError`` when it could not be sent.
+        func sessionRequested() async throws {
+            do {
+                _ = try await requested.value
+            } catch {
+                throw SessionOpeningError(underlying: error)
+            }
+        }
 
         /// The open session.
         /// - Throws: ``SessionOpeningError`` when it could not be opened.
@@ -84,7 +100,7 @@ public actor SecretServiceClient {
         }
     }
 
-    /// Why the session of a ``State`` could not be opened; ``perform(_:_:)`` resets the state.
+    /// Why the session of a ``State`` could not be opened; ``perform(_:needsDaemon:_:)`` resets the state.
     struct SessionOpeningError: Error {
         let underlying: any Error
     }
@@ -126,7 +142,7 @@ public actor SecretServiceClient {
     /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when there is no bus, or when
     ///   nothing owns `org.freedesktop.secrets` and the bus cannot start it.
     public func checkAvailability() async throws {
-        try await perform("looking for the Secret Service") { state in
+        try await perform("looking for the Secret Service", needsDaemon: false) { state in
             let connection = state.connection
             if try await connection.nameHasOwner(SecretServiceNames.busName) { return }
             if try await connection.activatableNames().contains(SecretServiceNames.busName) { return }
@@ -154,7 +170,6 @@ public actor SecretServiceClient {
         changeWatch?.task.cancel()
         changeWatch = nil
         lookupCache.removeAll()
-        state?.opening.cancel()
         state?.connection.close()  // ends the session too
         state = nil
     }
@@ -180,17 +195,49 @@ public actor SecretServiceClient {
         let keyPair: Task<DHKeyPair, Never>? =
             options.algorithm == .plain ? nil : Self.takePreparedKeyPair() ?? Task.detached { DHKeyPair(group: .ietf1024) }
         // On the connection's thread, which sends OpenSession the moment the key pair is ready.
-        let opening = Task(executorPreference: connection.executor) { () async throws -> SecretSession in
+        let requested = Task(executorPreference: connection.executor) { () async throws -> SecretSession.Request in
             let keyPair = await keyPair?.value
             do {
-                return try await SecretSession.open(on: connection, algorithm: options.algorithm, keyPair: keyPair)
+                return try SecretSession.request(on: connection, algorithm: options.algorithm, keyPair: keyPair)
             } catch {
                 throw SecretServiceError.translating(error, "opening a Secret Service session")
             }
         }
-        let opened = State(connection: connection, opening: opening)
+        let opening = Task(executorPreference: connection.executor) { () async throws -> SecretSession in
+            let request = try await requested.value
+            do {
+                return try await SecretSession.open(request, on: connection)
+            } catch {
+                throw SecretServiceError.translating(error, "opening a Secret Service session")
+            }
+        }
+        Self.unansweredSessions.withLock { unanswered in
+            let id = unanswered.nextID
+            unanswered.nextID += 1
+            // Runs after this lock is released, so it always finds its own entry to remove.
+            unanswered.waits[id] = Task {
+                _ = try? await opening.value
+                _ = Self.unansweredSessions.withLock { $0.waits.removeValue(forKey: id) }
+            }
+        }
+        let opened = State(connection: connection, requested: requested, opening: opening)
         state = opened
         return opened
+    }
+
+    /// Session openings started by any client in this process, until answered.
+    private static let unansweredSessions = Mutex<(nextID: UInt64, waits: [UInt64: Task<Void, Never>])>((0, [:]))
+
+    /// Waits until the daemon has answered every `OpenSession` this process has sent (or the
+    /// calls have failed or timed out).
+    ///
+    /// A program about to exit calls this after its last use of any client: gnome-keyring (42 to
+    /// 50 at least) aborts, losing every client's session, when a client hangs up while its
+    /// `OpenSession` is unanswered. After any reply from the daemon there is nothing to wait for;
+    /// this matters when a program gives up before asking the daemon anything.
+    public static func waitForSessionRequests() async {
+        let pending = unansweredSessions.withLock { Array($0.waits.values) }
+        for wait in pending { await wait.value }
     }
 
     /// A key pair being made ahead of the next session (``prepareSession()``).
@@ -219,7 +266,6 @@ public actor SecretServiceClient {
         lookupCache.removeAll()
         guard let state, state.connection === failed.connection else { return }
         // Closing the connection ends the session too; no separate Close racing the hang-up.
-        state.opening.cancel()
         state.connection.close()
         self.state = nil
     }
@@ -227,13 +273,20 @@ public actor SecretServiceClient {
     /// Runs `body` with the current connection and session, translating errors. A call refused
     /// with `NoSession` (the daemon restarted since the session opened) is retried once on a new
     /// session; a daemon that vanishes mid-call fails the call and resets the session.
-    func perform<T: Sendable>(_ what: String, _ body: @Sendable (State) async throws -> T) async throws -> T {
+    /// - Parameter needsDaemon: false for work that asks only the bus, which need not wait for
+    ///   `OpenSession` to be on the wire before it.
+    func perform<T: Sendable>(
+        _ what: String, needsDaemon: Bool = true, _ body: @Sendable (State) async throws -> T
+    ) async throws -> T {
         var retried = false
         while true {
             let state = try current()
             do {
                 // Replies resume the operation on the connection's thread: no pool hop per round trip.
-                return try await withTaskExecutorPreference(state.connection.executor) { try await body(state) }
+                return try await withTaskExecutorPreference(state.connection.executor) {
+                    if needsDaemon { try await state.sessionRequested() }
+                    return try await body(state)
+                }
             } catch let failure as SessionOpeningError {
                 // Already translated where the session was opened.
                 invalidate(state)

@@ -4,7 +4,7 @@ package import DBus
 /// encrypts every secret crossing the bus. Reused for all operations on a connection.
 package final class SecretSession: Sendable {
     package let path: DBusObjectPath
-    /// The AES key, derived off the caller's path (see ``open(on:algorithm:keyPair:)``); `nil`
+    /// The AES key, derived off the caller's path (see ``open(_:on:)``); `nil`
     /// for the `plain` algorithm.
     private let key: Task<SessionKey, Never>?
 
@@ -13,27 +13,54 @@ package final class SecretSession: Sendable {
         self.key = key
     }
 
+    /// An `OpenSession` on its way (``request(on:algorithm:keyPair:)``).
+    package struct Request: Sendable {
+        let reply: DBusPendingReply
+        let algorithm: SecretServiceClient.SessionAlgorithm
+        /// `nil` when `plain` was requested.
+        let keyPair: DHKeyPair?
+    }
+
     /// Opens a session (`OpenSession`): DH by default; `plain` only when asked for, or when the
     /// server answers `NotSupported` and the caller allows the fallback.
-    ///
-    /// Returns as soon as the server has answered with a valid public key. The shared secret
-    /// and the AES key are derived on another thread meanwhile, so the first call that uses the
-    /// session is on the wire while they are computed; encoding and decoding wait for them.
     /// - Parameter keyPair: a key pair made beforehand; a new one otherwise.
     package static func open(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) async throws -> SecretSession {
+        try await open(request(on: connection, algorithm: algorithm, keyPair: keyPair), on: connection)
+    }
+
+    /// Sends `OpenSession` and returns without waiting for the answer, so that the caller
+    /// knows what is on the wire before it: ``open(_:on:)`` completes it.
+    /// - Parameter keyPair: a key pair made beforehand; a new one otherwise (DH only).
+    package static func request(
+        on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
+    ) throws -> Request {
         let service = ServiceProxy(connection: connection)
         if algorithm == .plain {
-            let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
-            return SecretSession(path: path, key: nil)
+            let reply = try service.startOpenSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
+            return Request(reply: reply, algorithm: algorithm, keyPair: nil)
         }
         let keyPair = keyPair ?? DHKeyPair(group: .ietf1024)
+        let reply = try service.startOpenSession(algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
         // While the server works on its key pair (milliseconds), not after.
         Task.detached { SessionKey.prepare() }
+        return Request(reply: reply, algorithm: algorithm, keyPair: keyPair)
+    }
+
+    /// Waits for the answer to `request`.
+    ///
+    /// Returns as soon as the server has answered with a valid public key. The shared secret
+    /// and the AES key are derived on another thread meanwhile, so the first call that uses the
+    /// session is on the wire while they are computed; encoding and decoding wait for them.
+    package static func open(_ request: Request, on connection: DBusConnection) async throws -> SecretSession {
+        let service = ServiceProxy(connection: connection)
+        guard let keyPair = request.keyPair else {
+            let (_, path) = try ServiceProxy.openSessionResult(await request.reply.reply())
+            return SecretSession(path: path, key: nil)
+        }
         do {
-            let (output, path) = try await service.openSession(
-                algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
+            let (output, path) = try ServiceProxy.openSessionResult(await request.reply.reply())
             let peerKey: [UInt8]
             do {
                 peerKey = try output.asBytes()
@@ -44,7 +71,7 @@ package final class SecretSession: Sendable {
             }
             let key = Task.detached { SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey)) }
             return SecretSession(path: path, key: key)
-        } catch let error as DBusError where error.name == DBusError.Name.notSupported && algorithm == .automatic {
+        } catch let error as DBusError where error.name == DBusError.Name.notSupported && request.algorithm == .automatic {
             let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return SecretSession(path: path, key: nil)
         }

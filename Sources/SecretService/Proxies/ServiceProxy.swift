@@ -13,7 +13,20 @@ struct ServiceProxy {
 
     /// `OpenSession(s algorithm, v input) -> (v output, o result)`.
     func openSession(algorithm: String, input: DBusValue) async throws -> (output: DBusValue, session: DBusObjectPath) {
-        let body = try await call("OpenSession", [.string(algorithm), .variant(input)]).body(matching: "vo")
+        try Self.openSessionResult(await startOpenSession(algorithm: algorithm, input: input).reply())
+    }
+
+    /// Sends `OpenSession` without waiting for the reply; ``openSessionResult(_:)`` reads it.
+    func startOpenSession(algorithm: String, input: DBusValue) throws -> DBusPendingReply {
+        try connection.startCall(
+            destination: SecretServiceNames.busName, path: SecretServiceNames.servicePath,
+            interface: SecretServiceNames.serviceInterface, member: "OpenSession",
+            arguments: [.string(algorithm), .variant(input)])
+    }
+
+    /// The `(v output, o result)` of an `OpenSession` reply.
+    static func openSessionResult(_ reply: DBusMessage) throws -> (output: DBusValue, session: DBusObjectPath) {
+        let body = try reply.body(matching: "vo")
         return (try body[0].asVariant(), try body[1].asObjectPath())
     }
 

@@ -90,6 +90,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
+        await SecretServiceBackend.waitForPendingRequests()
         try exec(command, adding: assignments)
     }
 
