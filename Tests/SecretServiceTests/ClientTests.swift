@@ -252,6 +252,21 @@ struct ClientTests {
         await expectCode(.serviceUnavailable) { try await noBus.checkAvailability() }
     }
 
+    @Test func aPreparedKeyPairServesTheNextSessionOnly() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        SecretServiceClient.prepareSession()
+        SecretServiceClient.prepareSession()  // one at a time
+        #expect(SecretServiceClient.hasPreparedSession)
+        try await f.client.connect()
+        #expect(!SecretServiceClient.hasPreparedSession)
+        #expect(try await f.client.isSessionEncrypted)
+        let other = f.client()
+        try await other.connect()  // makes its own
+        #expect(try await other.isSessionEncrypted)
+        await other.disconnect()
+    }
+
     @Test func aFirstLookupSendsItsSearchBesideHelloAndOpenSession() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }

@@ -252,7 +252,13 @@ public actor SecretServiceClient {
     /// this process opens, by any client.
     public static func prepareSession() {
         preparedKeyPair.withLock { prepared in
+            if prepared == nil { prepared = Task.detached { DHKeyPair(group: .ietf1024) } }
         }
+    }
+
+    /// Whether a key pair from ``prepareSession()`` waits for the next session; for tests.
+    package static var hasPreparedSession: Bool {
+        preparedKeyPair.withLock { $0 != nil }
     }
 
     private static func takePreparedKeyPair() -> Task<DHKeyPair, Never>? {
