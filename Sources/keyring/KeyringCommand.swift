@@ -39,6 +39,16 @@ struct KeyringCommand: AsyncParsableCommand {
     /// `git-credential-keyring` for `credential.helper = keyring`.
     static let gitHelperName = "git-credential-keyring"
 
+    /// Starts, on another core, what the command will probably need first, before anything else
+    /// runs: for a plain `get` that may end at the Secret Service, its session's key pair, which
+    /// is then ready by the time the backend is chosen and the bus connected.
+    static func prepare(arguments: [String]) {
+        guard let get = FastPath.parseGet(Array(arguments.dropFirst())) else { return }
+        if get.settings.backend.map({ (try? BackendRequest(parsing: $0)) == .kind(.secretService) }) ?? true {
+            SecretServiceBackend.prepare()
+        }
+    }
+
     /// Parses `arguments` (argv, including argv[0]), runs the command, and returns the exit status
     /// once the process may exit: with nothing left unanswered at the Secret Service.
     static func main(arguments: [String]) async -> Int32 {
@@ -56,11 +66,6 @@ struct KeyringCommand: AsyncParsableCommand {
         }
         do {
             if !arguments.isEmpty, let get = FastPath.parseGet(arguments) {
-                // Most `get`s end in the Secret Service; its session's key pair is then ready
-                // by the time the backend is chosen and the bus connected.
-                if get.settings.backend.map({ (try? BackendRequest(parsing: $0)) == .kind(.secretService) }) ?? true {
-                    SecretServiceBackend.prepare()
-                }
                 let context = CommandContext(get.settings)
                 try await GetCommand.perform(context, mode: get.mode, service: get.service, username: get.username)
                 return ExitStatus.success.rawValue
