@@ -35,6 +35,36 @@ public struct BackendSelection: Sendable {
         }
     }
 
+    /// Starts, in the background, the Secret Service connection and session that ``choose()``
+    /// will open anyway, when nothing but the bus can decide the choice: `backend` is the Secret
+    /// Service or `nil`, `KEYRING_BACKEND` names it or nothing, and there is no configuration
+    /// file. Otherwise it only starts the session's key pair. For a short-lived program, called
+    /// before it reads its environment and configuration: `choose()` then finds the session
+    /// under way (``SecretServiceClient/prepareSession(connectingWith:)``).
+    /// - Parameters:
+    ///   - backend: the backend the program insists on, or `nil`.
+    ///   - environment: looks up a variable (the process environment, read lazily).
+    public static func prepareSecretService(backend: BackendKind?, environment: (String) -> String?) {
+        guard backend == nil || backend == .secretService else { return }
+        SecretServiceClient.prepareSession()
+        if backend == nil {
+            let named = environment("KEYRING_BACKEND")?.trimmedWhitespace.lowercased() ?? ""
+            guard named.isEmpty || named == "auto" || named == BackendKind.secretService.rawValue else { return }
+            if named != BackendKind.secretService.rawValue {
+                var lookup: [String: String] = [:]
+                for name in ["XDG_CONFIG_HOME", "HOME"] { lookup[name] = environment(name) }
+                // A configuration file may choose another backend: leave the bus alone.
+                guard let path = BackendConfiguration.defaultPath(environment: lookup),
+                    (try? FileSystem.status(path).map { _ in true } ?? false) == false
+                else { return }
+            }
+        }
+        var lookup: [String: String] = [:]
+        for name in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] { lookup[name] = environment(name) }
+        guard let options = try? SecretServiceClient.Options(sessionBusIn: lookup) else { return }
+        SecretServiceClient.prepareSession(connectingWith: options)
+    }
+
     /// What was chosen, and why.
     public struct Choice: Sendable {
         /// The backend to use.

@@ -39,13 +39,19 @@ struct KeyringCommand: AsyncParsableCommand {
     /// `git-credential-keyring` for `credential.helper = keyring`.
     static let gitHelperName = "git-credential-keyring"
 
-    /// Starts, on another core, what the command will probably need first, before anything else
-    /// runs: for a plain `get` that may end at the Secret Service, its session's key pair, which
-    /// is then ready by the time the backend is chosen and the bus connected.
+    /// Starts, on other cores, what the command will probably need first, before anything else
+    /// runs: for a plain `get` that may end at the Secret Service, its session (key pair,
+    /// connection, `OpenSession`), under way by the time the backend is chosen.
     static func prepare(arguments: [String]) {
         guard let get = FastPath.parseGet(Array(arguments.dropFirst())) else { return }
-        if get.settings.backend.map({ (try? BackendRequest(parsing: $0)) == .kind(.secretService) }) ?? true {
-            SecretServiceBackend.prepare()
+        let request = get.settings.backend.map { try? BackendRequest(parsing: $0) } ?? .automatic
+        switch request {
+        case .automatic:
+            BackendSelection.prepareSecretService(backend: nil, environment: ProcessEnvironment.value(of:))
+        case .kind(.secretService):
+            BackendSelection.prepareSecretService(backend: .secretService, environment: ProcessEnvironment.value(of:))
+        default:
+            break
         }
     }
 

@@ -267,6 +267,20 @@ struct ClientTests {
         await other.disconnect()
     }
 
+    @Test func aPreparedConnectionServesTheNextClientOnTheSameBusOnly() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        let elsewhere = SecretServiceClient(options: .init(bus: .address("unix:path=/nonexistent/bus")))
+        SecretServiceClient.prepareSession(connectingWith: f.client.options)
+        await expectCode(.serviceUnavailable) { try await elsewhere.checkAvailability() }
+        #expect(SecretServiceClient.hasPreparedSession)
+        try await f.client.checkAvailability()
+        #expect(!SecretServiceClient.hasPreparedSession)
+        // Hello and OpenSession were sent before the client existed; the client added NameHasOwner.
+        #expect(await f.client.methodCallsSent == 3)
+        #expect(try await f.client.isSessionEncrypted)
+    }
+
     @Test func aFirstLookupSendsItsSearchBesideHelloAndOpenSession() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }

@@ -28,13 +28,6 @@ public struct SecretServiceBackend: KeyringBackend {
         self.application = application
     }
 
-    /// Starts preparing the Secret Service session on another thread
-    /// (``SecretServiceClient/prepareSession()``): for a short-lived program that will probably
-    /// use this backend, called before it reads its configuration and chooses.
-    public static func prepare() {
-        SecretServiceClient.prepareSession()
-    }
-
     /// Waits until the daemon has answered every session request this process sent
     /// (``SecretServiceClient/waitForSessionRequests()``). A program calls this before it exits
     /// or `exec`s: gnome-keyring aborts when a client hangs up with its `OpenSession` unanswered.

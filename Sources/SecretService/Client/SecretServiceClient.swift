@@ -106,7 +106,7 @@ public actor SecretServiceClient {
     }
 
     /// The client's settings.
-    public let options: Options
+    public nonisolated let options: Options
     private var state: State?
     /// Items found by earlier lookups, reused while no Secret Service signal says anything changed.
     /// Each entry keeps the connection's signal count from before the search that found it.
@@ -174,17 +174,23 @@ public actor SecretServiceClient {
         state = nil
     }
 
-    /// The current state, or a new connection with its session opening in the background.
-    ///
-    /// Nothing here waits for the bus: `Hello` goes out first, the key pair is computed on
-    /// another thread meanwhile, and `OpenSession` follows when it is ready.
+    /// The current state, or a new connection with its session opening in the background
+    /// (the one ``prepareSession(connectingWith:)`` started, when it matches).
     func current() throws -> State {
         if let state, state.connection.isConnected { return state }
         state = nil
         lookupCache.removeAll()
         changeWatch?.task.cancel()
         changeWatch = nil
-        let options = self.options
+        let opened = try Self.takePreparedState(for: options) ?? Self.makeState(options)
+        state = opened
+        return opened
+    }
+
+    /// Opens a connection and starts opening its session. Nothing here waits for the bus:
+    /// `Hello` goes out first, the key pair is computed on another thread meanwhile, and
+    /// `OpenSession` follows when it is ready.
+    private static func makeState(_ options: Options) throws -> State {
         let connection: DBusConnection
         do {
             connection = try DBusConnection.open(
@@ -193,7 +199,7 @@ public actor SecretServiceClient {
             throw SecretServiceError.translating(error, "connecting to the session bus")
         }
         let keyPair: Task<DHKeyPair, Never>? =
-            options.algorithm == .plain ? nil : Self.takePreparedKeyPair() ?? Task.detached { DHKeyPair(group: .ietf1024) }
+            options.algorithm == .plain ? nil : takePreparedKeyPair() ?? Task.detached { DHKeyPair(group: .ietf1024) }
         // On the connection's thread, which sends OpenSession the moment the key pair is ready.
         let requested = Task(executorPreference: connection.executor) { () async throws -> SecretSession.Request in
             let keyPair = await keyPair?.value
@@ -211,18 +217,16 @@ public actor SecretServiceClient {
                 throw SecretServiceError.translating(error, "opening a Secret Service session")
             }
         }
-        Self.unansweredSessions.withLock { unanswered in
+        unansweredSessions.withLock { unanswered in
             let id = unanswered.nextID
             unanswered.nextID += 1
             // Runs after this lock is released, so it always finds its own entry to remove.
             unanswered.waits[id] = Task {
                 _ = try? await opening.value
-                _ = Self.unansweredSessions.withLock { $0.waits.removeValue(forKey: id) }
+                _ = unansweredSessions.withLock { $0.waits.removeValue(forKey: id) }
             }
         }
-        let opened = State(connection: connection, requested: requested, opening: opening)
-        state = opened
-        return opened
+        return State(connection: connection, requested: requested, opening: opening)
     }
 
     /// Session openings started by any client in this process, until answered.
@@ -256,9 +260,51 @@ public actor SecretServiceClient {
         }
     }
 
-    /// Whether a key pair from ``prepareSession()`` waits for the next session; for tests.
+    /// What the connection of a prepared state was opened with: a client adopts the state only
+    /// when its own options give the same.
+    private struct Preparation: Equatable {
+        let address: String
+        let algorithm: SessionAlgorithm
+        let callTimeout: Duration
+
+        init?(_ options: Options) {
+            guard let address = try? options.bus.resolve() else { return nil }
+            (self.address, algorithm, callTimeout) = (address, options.algorithm, options.callTimeout)
+        }
+    }
+
+    /// A connection opening a session ahead of the first client (``prepareSession(connectingWith:)``).
+    private static let preparedState = Mutex<(preparation: Preparation, state: State)?>(nil)
+
+    /// Also connects to the bus and starts opening the session, for the next client created
+    /// with options that name the same bus, algorithm and call timeout: that client's first
+    /// call finds `OpenSession` already answered or on its way.
+    ///
+    /// For a short-lived program that knows it will use the Secret Service before it knows
+    /// what for (a command-line tool that still has its configuration to read). Connecting has
+    /// effects a program that ends up not using the Secret Service may not want: the bus may
+    /// start a keyring daemon when it answers `OpenSession`.
+    public static func prepareSession(connectingWith options: Options) {
+        prepareSession()
+        guard let preparation = Preparation(options) else { return }
+        preparedState.withLock { prepared in
+            guard prepared == nil, let state = try? makeState(options) else { return }
+            prepared = (preparation, state)
+        }
+    }
+
+    /// Whether a key pair or connection from ``prepareSession()`` or
+    /// ``prepareSession(connectingWith:)`` waits for the next session; for tests.
     package static var hasPreparedSession: Bool {
-        preparedKeyPair.withLock { $0 != nil }
+        preparedKeyPair.withLock { $0 != nil } || preparedState.withLock { $0 != nil }
+    }
+
+    private static func takePreparedState(for options: Options) -> State? {
+        preparedState.withLock { prepared in
+            guard let (preparation, state) = prepared, Preparation(options) == preparation else { return nil }
+            prepared = nil
+            return state.connection.isConnected ? state : nil
+        }
     }
 
     private static func takePreparedKeyPair() -> Task<DHKeyPair, Never>? {

@@ -37,6 +37,11 @@ package final class SecretSession: Sendable {
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) throws -> Request {
         let service = ServiceProxy(connection: connection)
+        // gnome-keyring learns of a client from the client's messages, asynchronously, and has
+        // been seen to abort on an OpenSession that arrives before it knows the sender (a NULL
+        // client in aes_negotiate). libsecret and secretstorage always ask something else first;
+        // a Ping, which needs no reply and costs no round trip, goes first here.
+        try service.pingWithoutReply()
         if algorithm == .plain {
             let reply = try service.startOpenSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return Request(reply: reply, algorithm: algorithm, keyPair: nil)

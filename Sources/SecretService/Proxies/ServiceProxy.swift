@@ -16,6 +16,13 @@ struct ServiceProxy {
         try Self.openSessionResult(await startOpenSession(algorithm: algorithm, input: input).reply())
     }
 
+    /// `org.freedesktop.DBus.Peer.Ping` to the daemon, asking for no reply.
+    func pingWithoutReply() throws {
+        try connection.callNoReply(
+            destination: SecretServiceNames.busName, path: SecretServiceNames.servicePath,
+            interface: "org.freedesktop.DBus.Peer", member: "Ping")
+    }
+
     /// Sends `OpenSession` without waiting for the reply; ``openSessionResult(_:)`` reads it.
     func startOpenSession(algorithm: String, input: DBusValue) throws -> DBusPendingReply {
         try connection.startCall(

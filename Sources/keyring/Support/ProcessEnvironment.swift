@@ -19,6 +19,11 @@ enum ProcessEnvironment {
         return result
     }
 
+    /// One variable, or `nil` when it is not set.
+    static func value(of name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     /// One variable's raw bytes, or `nil` when it is not set. Secrets read this way are never
     /// decoded or copied into a `String`.
     static func rawValue(of name: String) -> [UInt8]? {
