@@ -54,15 +54,22 @@ public struct BackendSelection: Sendable {
                 var lookup: [String: String] = [:]
                 for name in ["XDG_CONFIG_HOME", "HOME"] { lookup[name] = environment(name) }
                 // A configuration file may choose another backend: leave the bus alone.
-                guard let path = BackendConfiguration.defaultPath(environment: lookup),
-                    (try? FileSystem.status(path).map { _ in true } ?? false) == false
-                else { return }
+                guard let path = BackendConfiguration.defaultPath(environment: lookup), isAbsent(path) else { return }
             }
         }
         var lookup: [String: String] = [:]
         for name in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] { lookup[name] = environment(name) }
         guard let options = try? SecretServiceClient.Options(sessionBusIn: lookup) else { return }
         SecretServiceClient.prepareSession(connectingWith: options)
+    }
+
+    /// Whether nothing is at `path` (an unreadable directory counts as something).
+    private static func isAbsent(_ path: String) -> Bool {
+        do {
+            return try FileSystem.status(path) == nil
+        } catch {
+            return false
+        }
     }
 
     /// What was chosen, and why.

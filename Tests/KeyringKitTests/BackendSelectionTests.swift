@@ -2,6 +2,7 @@ import Foundation
 @testable import KeyringKit
 import SecretService
 import Testing
+import TestSupport
 
 @Suite("Backend selection")
 struct BackendSelectionTests {
@@ -125,6 +126,34 @@ struct BackendSelectionTests {
         let noPassword = await Keyring.diagnose(selection: try Self.selection(home))
         #expect(noPassword[1].isUsable == false)
         #expect(noPassword[1].reason.contains("KEYRING_FILE_PASSWORD"))
+    }
+
+    /// Serial with the other tests (scripts/test): what is prepared is the process's.
+    @Test("preparing connects only when nothing but the bus can decide the backend")
+    func preparingTouchesTheBusOnlyWhenTheChoiceWould() async throws {
+        let bus = try await TestBus.startAsync(keyring: true)
+        defer { bus.stop() }
+        let home = try TemporaryDirectory()
+        var environment = bus.environment
+        environment["XDG_CONFIG_HOME"] = home.path + "/config"
+        let lookup = { (name: String) in environment[name] }
+        let client = SecretServiceClient(options: try .init(sessionBusIn: environment))
+
+        BackendSelection.prepareSecretService(backend: .file, environment: lookup)
+        #expect(!SecretServiceClient.hasPreparedSession)
+
+        try FileManager.default.createDirectory(atPath: home.path + "/config/swift-keyring", withIntermediateDirectories: true)
+        try "backend = file\n".write(toFile: home.path + "/config/swift-keyring/config", atomically: true, encoding: .utf8)
+        BackendSelection.prepareSecretService(backend: nil, environment: lookup)
+        #expect(SecretServiceClient.hasPreparedSession && !SecretServiceClient.hasPreparedConnection)
+
+        environment["KEYRING_BACKEND"] = "secret-service"
+        BackendSelection.prepareSecretService(backend: nil, environment: { environment[$0] })
+        #expect(SecretServiceClient.hasPreparedConnection)
+        try await client.checkAvailability()  // adopts it
+        #expect(!SecretServiceClient.hasPreparedSession)
+        #expect(try await client.isSessionEncrypted)
+        await client.disconnect()
     }
 
     @Test("configuration path follows XDG_CONFIG_HOME, else HOME")

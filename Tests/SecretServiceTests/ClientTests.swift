@@ -276,9 +276,9 @@ struct ClientTests {
         #expect(SecretServiceClient.hasPreparedSession)
         try await f.client.checkAvailability()
         #expect(!SecretServiceClient.hasPreparedSession)
-        // Hello and OpenSession were sent before the client existed; the client added NameHasOwner.
-        #expect(await f.client.methodCallsSent == 3)
         #expect(try await f.client.isSessionEncrypted)
+        // Hello and OpenSession were sent for the client before it existed; it added NameHasOwner.
+        #expect(await f.client.methodCallsSent == 3)
     }
 
     @Test func aFirstLookupSendsItsSearchBesideHelloAndOpenSession() async throws {

@@ -299,6 +299,11 @@ public actor SecretServiceClient {
         preparedKeyPair.withLock { $0 != nil } || preparedState.withLock { $0 != nil }
     }
 
+    /// Whether a connection from ``prepareSession(connectingWith:)`` waits for a client; for tests.
+    package static var hasPreparedConnection: Bool {
+        preparedState.withLock { $0 != nil }
+    }
+
     private static func takePreparedState(for options: Options) -> State? {
         preparedState.withLock { prepared in
             guard let (preparation, state) = prepared, Preparation(options) == preparation else { return nil }
