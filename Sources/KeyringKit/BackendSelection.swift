@@ -38,7 +38,8 @@ public struct BackendSelection: Sendable {
     /// Starts, in the background, the Secret Service connection and session that ``choose()``
     /// will open anyway, when nothing but the bus can decide the choice: `backend` is the Secret
     /// Service or `nil`, `KEYRING_BACKEND` names it or nothing, and there is no configuration
-    /// file. Otherwise it only starts the session's key pair. For a short-lived program, called
+    /// file. When only a configuration file might choose otherwise, it starts just the session's
+    /// key pair; when another backend is named, nothing. For a short-lived program, called
     /// before it reads its environment and configuration: `choose()` then finds the session
     /// under way (``SecretServiceClient/prepareSession(connectingWith:)``).
     /// - Parameters:
@@ -46,10 +47,10 @@ public struct BackendSelection: Sendable {
     ///   - environment: looks up a variable (the process environment, read lazily).
     public static func prepareSecretService(backend: BackendKind?, environment: (String) -> String?) {
         guard backend == nil || backend == .secretService else { return }
-        SecretServiceClient.prepareSession()
         if backend == nil {
             let named = environment("KEYRING_BACKEND")?.trimmedWhitespace.lowercased() ?? ""
             guard named.isEmpty || named == "auto" || named == BackendKind.secretService.rawValue else { return }
+            SecretServiceClient.prepareSession()
             if named != BackendKind.secretService.rawValue {
                 var lookup: [String: String] = [:]
                 for name in ["XDG_CONFIG_HOME", "HOME"] { lookup[name] = environment(name) }
