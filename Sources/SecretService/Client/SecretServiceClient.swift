@@ -378,9 +378,7 @@ public actor SecretServiceClient {
         guard path != .root else { return nil }
         guard options.allowsPrompts else {
             // Never shown, so dismissing is safe; it frees the daemon's prompt object.
-            try? state.connection.callNoReply(
-                destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.promptInterface,
-                member: "Dismiss")
+            try? PromptProxy(connection: state.connection, path: path).dismissNoReply()
             throw refusal()
         }
         return try await prompt(path, state).complete()

@@ -5,10 +5,12 @@ struct CollectionProxy {
     let connection: DBusConnection
     let path: DBusObjectPath
 
+    private var object: SecretServiceObject {
+        SecretServiceObject(connection: connection, path: path, interface: SecretServiceNames.collectionInterface)
+    }
+
     private func call(_ member: String, _ arguments: [DBusValue]) async throws -> DBusMessage {
-        try await connection.call(
-            destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.collectionInterface,
-            member: member, arguments: arguments)
+        try await object.call(member, arguments)
     }
 
     /// `Delete() -> o prompt`.
@@ -29,20 +31,16 @@ struct CollectionProxy {
 
     /// `GetAll` of the collection's properties.
     func properties() async throws -> [String: DBusValue] {
-        try await connection.allProperties(
-            interface: SecretServiceNames.collectionInterface, path: path, destination: SecretServiceNames.busName)
+        try await object.allProperties()
     }
 
     /// One property (`Items`, `Label`, `Locked`, `Created`, `Modified`).
     func property(_ name: String) async throws -> DBusValue {
-        try await connection.property(
-            name, interface: SecretServiceNames.collectionInterface, path: path, destination: SecretServiceNames.busName)
+        try await object.property(name)
     }
 
     /// Writes `Label`.
     func setLabel(_ label: String) async throws {
-        try await connection.setProperty(
-            "Label", to: .string(label), interface: SecretServiceNames.collectionInterface, path: path,
-            destination: SecretServiceNames.busName)
+        try await object.setProperty("Label", to: .string(label))
     }
 }

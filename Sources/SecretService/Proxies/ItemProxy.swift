@@ -5,10 +5,12 @@ struct ItemProxy {
     let connection: DBusConnection
     let path: DBusObjectPath
 
+    private var object: SecretServiceObject {
+        SecretServiceObject(connection: connection, path: path, interface: SecretServiceNames.itemInterface)
+    }
+
     private func call(_ member: String, _ arguments: [DBusValue]) async throws -> DBusMessage {
-        try await connection.call(
-            destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.itemInterface,
-            member: member, arguments: arguments)
+        try await object.call(member, arguments)
     }
 
     /// `Delete() -> o prompt`.
@@ -28,19 +30,16 @@ struct ItemProxy {
 
     /// `GetAll` of the item's properties.
     func properties() async throws -> [String: DBusValue] {
-        try await connection.allProperties(
-            interface: SecretServiceNames.itemInterface, path: path, destination: SecretServiceNames.busName)
+        try await object.allProperties()
     }
 
     /// One property (`Attributes`, `Label`, `Locked`, `Created`, `Modified`).
     func property(_ name: String) async throws -> DBusValue {
-        try await connection.property(
-            name, interface: SecretServiceNames.itemInterface, path: path, destination: SecretServiceNames.busName)
+        try await object.property(name)
     }
 
     /// Writes a property (`Label` or `Attributes`).
     func setProperty(_ name: String, _ value: DBusValue) async throws {
-        try await connection.setProperty(
-            name, to: value, interface: SecretServiceNames.itemInterface, path: path, destination: SecretServiceNames.busName)
+        try await object.setProperty(name, to: value)
     }
 }

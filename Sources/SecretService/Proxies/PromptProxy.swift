@@ -11,18 +11,23 @@ struct PromptProxy {
             interface: SecretServiceNames.promptInterface, member: "Completed", path: path))
     }
 
+    private var object: SecretServiceObject {
+        SecretServiceObject(connection: connection, path: path, interface: SecretServiceNames.promptInterface)
+    }
+
     /// `Prompt(s window_id)`.
     func prompt(windowID: String) async throws {
-        try await connection.call(
-            destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.promptInterface,
-            member: "Prompt", arguments: [.string(windowID)])
+        _ = try await object.call("Prompt", [.string(windowID)])
     }
 
     /// `Dismiss()`.
     func dismiss() async throws {
-        try await connection.call(
-            destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.promptInterface,
-            member: "Dismiss")
+        _ = try await object.call("Dismiss")
+    }
+
+    /// `Dismiss()`, without waiting for the answer.
+    func dismissNoReply() throws {
+        try object.callNoReply("Dismiss")
     }
 }
 
@@ -33,8 +38,7 @@ struct SessionProxy {
 
     /// `Close()`, without waiting for the answer.
     func closeNoReply() throws {
-        try connection.callNoReply(
-            destination: SecretServiceNames.busName, path: path, interface: SecretServiceNames.sessionInterface,
-            member: "Close")
+        try SecretServiceObject(connection: connection, path: path, interface: SecretServiceNames.sessionInterface)
+            .callNoReply("Close")
     }
 }

@@ -5,10 +5,12 @@ import DBus
 struct ServiceProxy {
     let connection: DBusConnection
 
+    private func object(_ interface: String = SecretServiceNames.serviceInterface) -> SecretServiceObject {
+        SecretServiceObject(connection: connection, path: SecretServiceNames.servicePath, interface: interface)
+    }
+
     private func call(_ member: String, _ arguments: [DBusValue], interface: String = SecretServiceNames.serviceInterface) async throws -> DBusMessage {
-        try await connection.call(
-            destination: SecretServiceNames.busName, path: SecretServiceNames.servicePath, interface: interface,
-            member: member, arguments: arguments)
+        try await object(interface).call(member, arguments)
     }
 
     /// `OpenSession(s algorithm, v input) -> (v output, o result)`.
@@ -18,17 +20,12 @@ struct ServiceProxy {
 
     /// `org.freedesktop.DBus.Peer.Ping` to the daemon, asking for no reply.
     func pingWithoutReply() throws {
-        try connection.callNoReply(
-            destination: SecretServiceNames.busName, path: SecretServiceNames.servicePath,
-            interface: "org.freedesktop.DBus.Peer", member: "Ping")
+        try object("org.freedesktop.DBus.Peer").callNoReply("Ping")
     }
 
     /// Sends `OpenSession` without waiting for the reply; ``openSessionResult(_:)`` reads it.
     func startOpenSession(algorithm: String, input: DBusValue) throws -> DBusPendingReply {
-        try connection.startCall(
-            destination: SecretServiceNames.busName, path: SecretServiceNames.servicePath,
-            interface: SecretServiceNames.serviceInterface, member: "OpenSession",
-            arguments: [.string(algorithm), .variant(input)])
+        try object().startCall("OpenSession", [.string(algorithm), .variant(input)])
     }
 
     /// The `(v output, o result)` of an `OpenSession` reply.
@@ -79,10 +76,7 @@ struct ServiceProxy {
 
     /// Property `Collections ao`.
     func collections() async throws -> [DBusObjectPath] {
-        try await connection.property(
-            "Collections", interface: SecretServiceNames.serviceInterface, path: SecretServiceNames.servicePath,
-            destination: SecretServiceNames.busName
-        ).asObjectPaths()
+        try await object().property("Collections").asObjectPaths()
     }
 
     // MARK: gnome-keyring's prompt-free extension
