@@ -1,5 +1,6 @@
 // keyring-bench: performance measurements, run with `swift run -c release keyring-bench SUBCOMMAND`.
 //
+//   dh [--count N]         the session's Diffie-Hellman exponentiations, no D-Bus (median µs)
 //   file                   the encrypted file backend: KDF time, get and set at 10, 1,000 and 10,000 entries
 //   lookup [--count N]     sequential Secret Service lookups on one connection; last line `lookups_per_second: X`
 //   secret-service [--count N]
@@ -18,6 +19,8 @@ if let index = arguments.firstIndex(of: "--count"), index + 1 < arguments.count,
 /// every operation would measure the main queue rather than the keyring.
 nonisolated func run(_ command: String, count: Int) async throws {
     switch command {
+    case "dh":
+        DHBench.run(count: count)
     case "file":
         try await FileBackendBench.run()
     case "lookup":
@@ -25,7 +28,7 @@ nonisolated func run(_ command: String, count: Int) async throws {
     case "secret-service":
         try await SecretServiceBench.all(count: count)
     default:
-        print("usage: keyring-bench file | lookup [--count N] | secret-service [--count N]")
+        print("usage: keyring-bench dh [--count N] | file | lookup [--count N] | secret-service [--count N]")
     }
 }
 

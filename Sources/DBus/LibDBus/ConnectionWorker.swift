@@ -73,6 +73,10 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     private var subscriptions: [UInt64: (rule: DBusMatchRule, continuation: AsyncStream<DBusMessage>.Continuation)] = [:]
     private var exports: [DBusObjectPath: [String: DBusMethodHandler]] = [:]
     private var registrationWaiters: [UnsafeContinuation<String, any Error>] = []
+    /// libdbus's watches on the socket. Whether each is enabled says what libdbus waits for:
+    /// while authenticating it wants to write only when it has handshake bytes to send, so
+    /// polling for writability on "messages queued" instead would spin until the bus answers.
+    private var watches: [OpaquePointer] = []
 
     /// Starts the thread, which opens `address` and, on a bus, registers with `Hello` before
     /// sending anything else. Commands queued meanwhile go out behind `Hello`, in order, without
@@ -184,6 +188,21 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 return worker.filter(message!)
             },
             Unmanaged.passUnretained(self).toOpaque(), nil)
+        let watching = dbus_connection_set_watch_functions(
+            connection,
+            { watch, context in
+                Unmanaged<ConnectionWorker>.fromOpaque(context!).takeUnretainedValue().watches.append(watch!)
+                return 1
+            },
+            { watch, context in
+                Unmanaged<ConnectionWorker>.fromOpaque(context!).takeUnretainedValue().watches.removeAll { $0 == watch }
+            },
+            nil,  // toggled: socketEvents() reads whether each watch is enabled when it polls
+            Unmanaged.passUnretained(self).toOpaque(), nil)
+        guard watching != 0 else {
+            finish(DBusError(.connectionFailed, "could not watch the D-Bus connection: out of memory"))
+            return
+        }
 
         var socketFD: Int32 = -1
         guard dbus_connection_get_unix_fd(connection, &socketFD) != 0 || dbus_connection_get_socket(connection, &socketFD) != 0 else {
@@ -265,7 +284,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             guard mustSleep else { continue }
 
             var fds = [
-                pollfd(fd: socketFD, events: Int16(POLLIN) | (dbus_connection_has_messages_to_send(connection) != 0 ? Int16(POLLOUT) : 0), revents: 0),
+                pollfd(fd: socketFD, events: socketEvents(), revents: 0),
                 pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
             ]
             let timeout = pollTimeout()
@@ -287,6 +306,17 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The poll events libdbus's enabled watches ask for.
+    private func socketEvents() -> Int16 {
+        var events: Int16 = 0
+        for watch in watches where dbus_watch_get_enabled(watch) != 0 {
+            let flags = dbus_watch_get_flags(watch)
+            if flags & DBUS_WATCH_READABLE.rawValue != 0 { events |= Int16(POLLIN) }
+            if flags & DBUS_WATCH_WRITABLE.rawValue != 0 { events |= Int16(POLLOUT) }
+        }
+        return events
     }
 
     private func dispatchAll(_ connection: OpaquePointer) {
