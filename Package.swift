@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// When the keyring tool links libdbus, libsodium and libstdc++ statically (CStaticLink).
+/// When the keyring tool is a static executable (its linker settings, CStaticLink).
 let staticLink = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 
 let package = Package(
@@ -19,15 +19,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
-        // C shims: module.modulemap + shim.h, nothing else; a .pc gives their compiler flags.
+        // C shims: module.modulemap + shim.h, nothing else.
         .systemLibrary(
             name: "CDBus",
-            pkgConfig: headersOnly("CDBus", else: "dbus-1"),
+            pkgConfig: "dbus-1",
             providers: [.apt(["libdbus-1-dev"]), .brew(["dbus"])]
         ),
         .systemLibrary(
             name: "CSodium",
-            pkgConfig: headersOnly("CSodium", else: "libsodium"),
+            pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
 
@@ -48,33 +48,25 @@ let package = Package(
                 "KeyringKit", "CStaticLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // Start-up time is the product (docs/cli.md, "Speed"). A statically linked Swift
-            // runtime halves the time of `keyring get`. Nothing links full Foundation (ICU): only
-            // FoundationEssentials, which swift-crypto 4 also uses. A position-dependent
-            // executable has no 50,000 pointers for the loader to relocate, and one that exports
-            // no symbols keeps the runtime's start-up `dladdr` from scanning 10,000 of them:
-            // together about 1.3 ms of every run.
+            // Start-up time is the product (docs/cli.md, "Speed"). The release keyring is a static
+            // executable: the Swift runtime, libdbus, libsodium, libstdc++ and glibc are linked in,
+            // so the loader maps and relocates nothing (libdbus-1.so alone brought in libsystemd and
+            // six more libraries: 2 ms of a 5 ms `keyring get`; glibc's loader 0.5 ms more). Nothing
+            // links full Foundation (ICU): only FoundationEssentials, which swift-crypto 4 also uses.
+            // lld, because gold warns on every build that glibc's user-database functions (the
+            // HOME fallback's getpwuid, libdbus's) load NSS modules at run time; they still work,
+            // from the glibc the binary was built against.
             linkerSettings: [.unsafeFlags([
-                "-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections",
-                "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
-            ], .when(configuration: .release))]
+                "-static-executable", "-l_FoundationCShims", "-l_FoundationCollections", "-use-ld=lld",
+            ], staticLink)]
         ),
 
-        // The release keyring links libdbus, libsodium and libstdc++ statically: libdbus-1.so alone
-        // brings in libsystemd and six more libraries, and loading them all took about 2 ms of a
-        // 5 ms `keyring get` (docs/cli.md, "Speed"). The module maps and the Swift runtime ask for
-        // -ldbus-1, -lsodium and -lstdc++; lib/ holds linker scripts of those names that point at
-        // the .a files, and this -L puts them ahead of the linker's default path (nothing else
-        // comes first: see Sources/CDBus/CDBus.pc). sd-daemon.c stands in for the two libsystemd
-        // functions that libdbus-1.a needs. Debug builds, tests and the other programs link
-        // dynamically.
+        // The two libsystemd functions that libdbus-1.a calls, stubbed for the static keyring,
+        // which has no libsystemd.a to link (Sources/CStaticLink/sd-daemon.c). Debug builds,
+        // tests and the other programs link libdbus-1.so, and through it libsystemd.
         .target(
             name: "CStaticLink",
-            exclude: ["lib"],
-            cSettings: [.define("KEYRING_STATIC_LIBDBUS", staticLink)],
-            linkerSettings: [
-                .unsafeFlags(["-L", Context.packageDirectory + "/Sources/CStaticLink/lib"], staticLink),
-            ]
+            cSettings: [.define("KEYRING_STATIC_LIBDBUS", staticLink)]
         ),
 
         // Benchmarks, run with `swift run -c release`.
@@ -101,13 +93,4 @@ let swiftSettings: [SwiftSetting] = [
 ]
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
-}
-
-/// The pkg-config file beside a C module's module map: the system library's compiler flags without
-/// its link flags (Sources/CDBus/CDBus.pc). SwiftPM splits `pkgConfig` at spaces, so a checkout
-/// whose path has one uses the system file instead, whose -L makes its keyring link libdbus and
-/// libsodium dynamically.
-func headersOnly(_ module: String, else system: String) -> String {
-    let file = "\(Context.packageDirectory)/Sources/\(module)/\(module).pc"
-    return file.contains(" ") ? system : file
 }
