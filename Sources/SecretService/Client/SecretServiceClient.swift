@@ -220,8 +220,10 @@ public actor SecretServiceClient {
         unansweredSessions.withLock { unanswered in
             let id = unanswered.nextID
             unanswered.nextID += 1
-            // Runs after this lock is released, so it always finds its own entry to remove.
-            unanswered.waits[id] = Task {
+            // Runs after this lock is released, so it always finds its own entry to remove. On the
+            // connection's thread, which is awake for the answer anyway: a task on the global pool
+            // would start a thread of its own just to wait.
+            unanswered.waits[id] = Task(executorPreference: connection.executor) {
                 _ = try? await opening.value
                 _ = unansweredSessions.withLock { $0.waits.removeValue(forKey: id) }
             }
