@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "keyring",
             dependencies: [
-                "KeyringKit", "CStaticLink",
+                "KeyringKit", "SecretService", "CStaticLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Start-up time is the product (docs/cli.md, "Speed"). The release keyring is a static

@@ -1,10 +1,13 @@
 internal import Glibc
+internal import SecretService
 
 // Start-up does nothing but parse: no backend, bus or file is touched before a command runs.
-// The command runs on this thread (MainThreadExecutor), and the process exits from there.
+// The command runs on this thread, and the process exits from there. With an `async` main,
+// Swift would park the main thread and run the command on its thread pool, whose first thread
+// is started for it: about 0.4 ms of a `keyring get`.
 let arguments = CommandLine.arguments
 KeyringCommand.prepare(arguments: arguments)
-let mainThread = MainThreadExecutor()
+let mainThread = ThreadExecutor()
 Task(executorPreference: mainThread) {
     exit(await KeyringCommand.main(arguments: arguments))
 }

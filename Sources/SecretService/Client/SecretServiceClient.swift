@@ -199,7 +199,7 @@ public actor SecretServiceClient {
             throw SecretServiceError.translating(error, "connecting to the session bus")
         }
         let keyPair: Task<DHKeyPair, Never>? =
-            options.algorithm == .plain ? nil : takePreparedKeyPair() ?? Task.detached { DHKeyPair(group: .ietf1024) }
+            options.algorithm == .plain ? nil : takePreparedKeyPair() ?? Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
         // On the connection's thread, which sends OpenSession the moment the key pair is ready.
         let requested = Task(executorPreference: connection.executor) { () async throws -> SecretSession.Request in
             let keyPair = await keyPair?.value
@@ -258,7 +258,7 @@ public actor SecretServiceClient {
     /// this process opens, by any client.
     public static func prepareSession() {
         preparedKeyPair.withLock { prepared in
-            if prepared == nil { prepared = Task.detached { DHKeyPair(group: .ietf1024) } }
+            if prepared == nil { prepared = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) } }
         }
     }
 

@@ -49,7 +49,7 @@ package final class SecretSession: Sendable {
         let keyPair = keyPair ?? DHKeyPair(group: .ietf1024)
         let reply = try service.startOpenSession(algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
         // While the server works on its key pair (milliseconds), not after.
-        Task.detached { SessionKey.prepare() }
+        Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { SessionKey.prepare() }
         return Request(reply: reply, algorithm: algorithm, keyPair: keyPair)
     }
 
@@ -74,7 +74,7 @@ package final class SecretSession: Sendable {
                 try? SessionProxy(connection: connection, path: path).closeNoReply()
                 throw error
             }
-            let key = Task.detached { SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey)) }
+            let key = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey)) }
             return SecretSession(path: path, key: key)
         } catch let error as DBusError where error.name == DBusError.Name.notSupported && request.algorithm == .automatic {
             let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
