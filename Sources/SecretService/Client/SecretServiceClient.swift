@@ -287,12 +287,16 @@ public actor SecretServiceClient {
     /// effects a program that ends up not using the Secret Service may not want: the bus may
     /// start a keyring daemon when it answers `OpenSession`.
     public static func prepareSession(connectingWith options: Options) {
-        prepareSession()
-        guard let preparation = Preparation(options) else { return }
-        preparedState.withLock { prepared in
-            guard prepared == nil, let state = try? makeState(options) else { return }
+        // The connection first: its thread connects and starts the handshake with the bus while
+        // this one starts the key pair (makeState), rather than the other way round.
+        let state: (Preparation, State)? = preparedState.withLock { prepared in
+            guard prepared == nil, let preparation = Preparation(options), let state = try? makeState(options) else {
+                return prepared
+            }
             prepared = (preparation, state)
+            return prepared
         }
+        if state == nil { prepareSession() }
     }
 
     /// Whether a key pair or connection from ``prepareSession()`` or
