@@ -119,6 +119,25 @@ struct ClientTests {
         await other.disconnect()
     }
 
+    @Test func aLookupPrefersTheDefaultCollectionWhenSeveralMatch() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        let attributes = ["where": "both"]
+        let login = try await f.client.defaultCollection()
+        let session = SecretCollection.at("/org/freedesktop/secrets/collection/session", client: f.client)
+        try await session.createItem(label: "in session", attributes: attributes, secret: Secret("from session"))
+        try await login.createItem(label: "in login", attributes: attributes, secret: Secret("from login"))
+        #expect(try await f.client.lookup(attributes) == Secret("from login"))
+        // The alias decides, not the name: with `default` on the session collection, it wins.
+        try await f.client.setAlias("default", to: session)
+        #expect(try await f.client().lookup(attributes) == Secret("from session"))
+        try await f.client.setAlias("default", to: login)
+        // One collection only: the search alone decides.
+        #expect(try await f.client().lookup(["where": "both", "missing": "x"]) == nil)
+        try await session.createItem(label: "only here", attributes: ["where": "session only"], secret: Secret("lone"))
+        #expect(try await f.client().lookup(["where": "session only"]) == Secret("lone"))
+    }
+
     @Test func plainSessionWhenAskedFor() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }

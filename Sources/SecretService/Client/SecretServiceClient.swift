@@ -526,8 +526,10 @@ public actor SecretServiceClient {
     /// The secret of an item matching `attributes` in any collection, or `nil`.
     ///
     /// Items in the default collection win over items elsewhere, unlocked over locked. Two round
-    /// trips when the item is unlocked (`SearchItems`, then `GetSecret`; `ReadAlias` travels
-    /// beside the search). A locked match is unlocked according to the prompt policy.
+    /// trips when the item is unlocked: `SearchItems`, then `GetSecret`, sent from the
+    /// connection's thread the moment the search is answered. `ReadAlias` travels right behind
+    /// the search and is waited for only when matches are in more than one collection. A locked
+    /// match is unlocked according to the prompt policy.
     ///
     /// A repeated lookup of the same attributes takes one round trip: the item found last time
     /// is read directly, and the result is used only if no Secret Service signal (an item
@@ -538,23 +540,50 @@ public actor SecretServiceClient {
         let repeated = lookupCache.keys.contains(attributes)
         lookupCache[attributes] = nil
         if repeated { await watchForChanges() }
-        let (signalsBefore, unlocked, locked, defaultPath) = try await perform("searching items") { state in
+        let found = try await perform("looking up an item") { state -> LookupResult in
             let signals = state.connection.signalsDelivered
             let service = ServiceProxy(connection: state.connection)
-            async let alias = try? service.readAlias("default")
-            let (unlocked, locked) = try await service.searchItems(attributes)
-            return (signals, unlocked, locked, await alias)
+            let search = try service.startSearchItems(attributes)
+            let alias = try service.startReadAlias("default")
+            let (unlocked, locked) = try ServiceProxy.searchItemsResult(await search.reply())
+            var preferred: DBusObjectPath?
+            if Set((unlocked + locked).map(Self.collectionPart)).count > 1 {
+                let named = try? ServiceProxy.readAliasResult(await alias.reply())
+                preferred = named.flatMap { $0 == .root ? nil : $0 } ?? SecretServiceNames.loginCollectionPath
+            }
+            let inPreferred = { (path: DBusObjectPath) in preferred.map { Self.collectionPart(path) == $0.rawValue[...] } ?? true }
+            guard let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
+                ?? unlocked.first ?? locked.first
+            else { return .none }
+            guard unlocked.contains(candidate) else { return .locked(candidate) }
+            let session = try await state.session()
+            let value = try await ItemProxy(connection: state.connection, path: candidate).getSecret(session: session.path)
+            return .unlocked(candidate, try await session.decode(value), signals: signals)
         }
-        let preferred = defaultPath.flatMap { $0 == .root ? nil : $0 } ?? SecretServiceNames.loginCollectionPath
-        let inPreferred = { (path: DBusObjectPath) in path.rawValue.hasPrefix(preferred.rawValue + "/") }
-        guard let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
-            ?? unlocked.first ?? locked.first
-        else { return nil }
-        let wasUnlocked = unlocked.contains(candidate)
-        if !wasUnlocked { try await unlock([candidate]) }
-        let secret = try await SecretItem(client: self, path: candidate).secret()
-        if wasUnlocked { lookupCache[attributes] = (candidate, signalsBefore) }
-        return secret
+        switch found {
+        case .none:
+            return nil
+        case .unlocked(let item, let secret, let signals):
+            lookupCache[attributes] = (item, signals)
+            return secret
+        case .locked(let item):
+            try await unlock([item])
+            return try await SecretItem(client: self, path: item).secret()
+        }
+    }
+
+    /// What the search of ``lookup(_:)`` found.
+    private enum LookupResult: Sendable {
+        case none
+        /// An unlocked item, its secret, and the signal count before the search.
+        case unlocked(DBusObjectPath, Secret, signals: Int)
+        case locked(DBusObjectPath)
+    }
+
+    /// The collection part of an item's path: everything before its last `/`.
+    private static func collectionPart(_ item: DBusObjectPath) -> Substring {
+        let path = item.rawValue
+        return path[..<(path.lastIndex(of: "/") ?? path.endIndex)]
     }
 
     /// The cached item's secret, or `nil` when the cache cannot be trusted or the read fails.

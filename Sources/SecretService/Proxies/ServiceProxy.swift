@@ -42,7 +42,17 @@ struct ServiceProxy {
 
     /// `SearchItems(a{ss}) -> (ao unlocked, ao locked)`.
     func searchItems(_ attributes: [String: String]) async throws -> (unlocked: [DBusObjectPath], locked: [DBusObjectPath]) {
-        let body = try await call("SearchItems", [.stringDictionary(attributes)]).body(matching: "aoao")
+        try Self.searchItemsResult(await startSearchItems(attributes).reply())
+    }
+
+    /// Sends `SearchItems` without waiting for the reply; ``searchItemsResult(_:)`` reads it.
+    func startSearchItems(_ attributes: [String: String]) throws -> DBusPendingReply {
+        try object().startCall("SearchItems", [.stringDictionary(attributes)])
+    }
+
+    /// The `(ao unlocked, ao locked)` of a `SearchItems` reply.
+    static func searchItemsResult(_ reply: DBusMessage) throws -> (unlocked: [DBusObjectPath], locked: [DBusObjectPath]) {
+        let body = try reply.body(matching: "aoao")
         return (try body[0].asObjectPaths(), try body[1].asObjectPaths())
     }
 
@@ -66,7 +76,17 @@ struct ServiceProxy {
 
     /// `ReadAlias(s) -> o` (`/` when the alias is not set).
     func readAlias(_ name: String) async throws -> DBusObjectPath {
-        try await call("ReadAlias", [.string(name)]).body(matching: "o")[0].asObjectPath()
+        try Self.readAliasResult(await startReadAlias(name).reply())
+    }
+
+    /// Sends `ReadAlias` without waiting for the reply; ``readAliasResult(_:)`` reads it.
+    func startReadAlias(_ name: String) throws -> DBusPendingReply {
+        try object().startCall("ReadAlias", [.string(name)])
+    }
+
+    /// The `o` of a `ReadAlias` reply (`/` when the alias names no collection).
+    static func readAliasResult(_ reply: DBusMessage) throws -> DBusObjectPath {
+        try reply.body(matching: "o")[0].asObjectPath()
     }
 
     /// `SetAlias(s, o)` (`/` removes the alias).
