@@ -546,19 +546,32 @@ public actor SecretServiceClient {
             let search = try service.startSearchItems(attributes)
             let alias = try service.startReadAlias("default")
             let (unlocked, locked) = try ServiceProxy.searchItemsResult(await search.reply())
+            // The alias decides only between collections. Its answer is awaited either way, after
+            // GetSecret when it does not decide (answered in order, it costs no wait then): a
+            // client that hangs up with calls unanswered has been seen to make gnome-keyring
+            // abort (docs/cli.md, Speed).
+            let aliasDecides = Set((unlocked + locked).map(Self.collectionPart)).count > 1
             var preferred: DBusObjectPath?
-            if Set((unlocked + locked).map(Self.collectionPart)).count > 1 {
+            if aliasDecides {
                 let named = try? ServiceProxy.readAliasResult(await alias.reply())
                 preferred = named.flatMap { $0 == .root ? nil : $0 } ?? SecretServiceNames.loginCollectionPath
             }
             let inPreferred = { (path: DBusObjectPath) in preferred.map { Self.collectionPart(path) == $0.rawValue[...] } ?? true }
-            guard let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
-                ?? unlocked.first ?? locked.first
-            else { return .none }
-            guard unlocked.contains(candidate) else { return .locked(candidate) }
-            let session = try await state.session()
-            let value = try await ItemProxy(connection: state.connection, path: candidate).getSecret(session: session.path)
-            return .unlocked(candidate, try await session.decode(value), signals: signals)
+            let found: LookupResult
+            if let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
+                ?? unlocked.first ?? locked.first {
+                if unlocked.contains(candidate) {
+                    let session = try await state.session()
+                    let value = try await ItemProxy(connection: state.connection, path: candidate).getSecret(session: session.path)
+                    found = .unlocked(candidate, try await session.decode(value), signals: signals)
+                } else {
+                    found = .locked(candidate)
+                }
+            } else {
+                found = .none
+            }
+            if !aliasDecides { _ = try? await alias.reply() }
+            return found
         }
         switch found {
         case .none:
