@@ -113,6 +113,34 @@ struct DHPowerTests {
         #expect(mismatches.isEmpty, "results that differ from Python, by modulus: \(mismatches)")
     }
 
+    @Test("powers of the generator (the key pair's shortcut) agree with pow(2, e, p)")
+    func powersOfTheGeneratorAgreeWithPython() throws {
+        var generator = SystemRandomNumberGenerator()
+        var inputs: [(DHGroup, ModPowInput)] = []
+        for group in [DHGroup.ietf1024, DHGroup.modp1536] + Self.otherModuli() {
+            #expect(group.generator == 2)
+            // The edge-case exponents: empty, zero, one, p − 1, wider than the prime, ...
+            let exponents = Set(Self.edgeCases(group).map(\.exponent))
+            for exponent in exponents { inputs.append((group, ModPowInput(modulus: group.prime, base: [2], exponent: exponent))) }
+            for index in 0..<200 {
+                let length = index % 4 == 0 ? group.primeByteCount : Int.random(in: 0...24, using: &generator)
+                inputs.append((group, ModPowInput(
+                    modulus: group.prime, base: [2], exponent: randomBytes(length, using: &generator))))
+            }
+        }
+        let expected = try pythonModPow(inputs.map(\.1))
+        try #require(expected.count == inputs.count)
+        var mismatches: [String: Int] = [:]
+        for ((group, input), want) in zip(inputs, expected) {
+            var got = [UInt8](repeating: 0, count: group.primeByteCount)
+            input.exponent.withUnsafeBytes { exponent in
+                got.withUnsafeMutableBytes { group.powerOfGenerator(exponent: exponent, into: $0) }
+            }
+            if got != want { mismatches[group.name, default: 0] += 1 }
+        }
+        #expect(mismatches.isEmpty, "powers of 2 that differ from Python, by modulus: \(mismatches)")
+    }
+
     @Test("a few values worked by hand", arguments: [DHGroup.ietf1024, DHGroup.modp1536])
     func smallValues(group: DHGroup) {
         let width = group.primeByteCount

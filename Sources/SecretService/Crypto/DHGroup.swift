@@ -85,6 +85,20 @@ package struct DHGroup: Sendable {
         modulus.power(base: base, exponent: exponent, into: result)
     }
 
+    /// Computes `g^exponent mod p` (a public key), big-endian, left-padded to ``primeByteCount``
+    /// bytes; faster than ``power(base:exponent:into:)`` with base g when g is 2.
+    ///
+    /// - Parameters:
+    ///   - exponent: unsigned big-endian, any length; empty means zero.
+    ///   - result: destination of exactly ``primeByteCount`` bytes.
+    package func powerOfGenerator(exponent: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer) {
+        if generator == 2 {
+            modulus.powerOfTwo(exponent: exponent, into: result)
+        } else {
+            withUnsafeBytes(of: generator) { modulus.power(base: $0, exponent: exponent, into: result) }
+        }
+    }
+
     /// Computes `base^exponent mod p` into a new array of ``primeByteCount`` bytes.
     ///
     /// The array is ordinary memory: for secret results use

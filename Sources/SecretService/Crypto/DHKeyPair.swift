@@ -53,11 +53,8 @@ package struct DHKeyPair: Sendable {
         self.group = group
         self.privateKey = key
         var publicKey = [UInt8](repeating: 0, count: group.primeByteCount)
-        let generator = [group.generator]
         key.withUnsafeBytes { exponent in
-            generator.withUnsafeBytes { base in
-                publicKey.withUnsafeMutableBytes { group.power(base: base, exponent: exponent, into: $0) }
-            }
+            publicKey.withUnsafeMutableBytes { group.powerOfGenerator(exponent: exponent, into: $0) }
         }
         self.publicKey = publicKey
     }
