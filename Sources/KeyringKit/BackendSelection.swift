@@ -50,12 +50,15 @@ public struct BackendSelection: Sendable {
         if backend == nil {
             let named = environment("KEYRING_BACKEND")?.trimmedWhitespace.lowercased() ?? ""
             guard named.isEmpty || named == "auto" || named == BackendKind.secretService.rawValue else { return }
-            SecretServiceClient.prepareSession()
             if named != BackendKind.secretService.rawValue {
                 var lookup: [String: String] = [:]
                 for name in ["XDG_CONFIG_HOME", "HOME"] { lookup[name] = environment(name) }
-                // A configuration file may choose another backend: leave the bus alone.
-                guard let path = BackendConfiguration.defaultPath(environment: lookup), isAbsent(path) else { return }
+                // A configuration file may choose another backend: leave the bus alone, and
+                // only start the key pair, which costs nothing outside this process.
+                guard let path = BackendConfiguration.defaultPath(environment: lookup), isAbsent(path) else {
+                    SecretServiceClient.prepareSession()
+                    return
+                }
             }
         }
         var lookup: [String: String] = [:]
