@@ -1,5 +1,6 @@
 import DBus
 import SecretService
+import Synchronization
 import Testing
 import TestSupport
 
@@ -261,7 +262,8 @@ struct ClientTests {
         try await f.client.checkAvailability()
         // The probe's connection is kept: its session (opening since) serves the next call.
         #expect(try await f.client.isSessionEncrypted)
-        #expect(await f.client.methodCallsSent == 3)  // Hello, NameHasOwner, OpenSession
+        // Hello, NameHasOwner, the readiness probe (Get Collections), OpenSession.
+        #expect(await f.client.methodCallsSent == 4)
 
         let noDaemon = try await TestBus.startAsync(keyring: false)
         defer { noDaemon.stop() }
@@ -296,8 +298,9 @@ struct ClientTests {
         try await f.client.checkAvailability()
         #expect(!SecretServiceClient.hasPreparedSession)
         #expect(try await f.client.isSessionEncrypted)
-        // Hello and OpenSession were sent for the client before it existed; it added NameHasOwner.
-        #expect(await f.client.methodCallsSent == 3)
+        // Hello, the readiness probe and OpenSession were sent for the client before it existed;
+        // it added NameHasOwner.
+        #expect(await f.client.methodCallsSent == 4)
     }
 
     @Test func aFirstLookupSendsItsSearchBesideHelloAndOpenSession() async throws {
@@ -307,10 +310,36 @@ struct ClientTests {
         try await login.createItem(label: "first", attributes: ["first": "1"], secret: Secret("found at once"))
         let fresh = f.client()
         #expect(try await fresh.lookup(["first": "1"]) == Secret("found at once"))
-        // Hello, OpenSession, ReadAlias, SearchItems, GetSecret: nothing waits for a round trip
-        // it does not need, so only GetSecret follows the others.
-        #expect(await fresh.methodCallsSent == 5)
+        // Hello, the readiness probe, OpenSession, SearchItems, ReadAlias, GetSecret: nothing
+        // waits for a round trip it does not need, so only GetSecret follows an answer (and
+        // OpenSession the probe's, sent while the key pair is computed).
+        #expect(await fresh.methodCallsSent == 6)
         await fresh.disconnect()
+    }
+
+    @Test func openSessionWaitsForTheDaemonToAnswerAPropertyRead() async throws {
+        // A stand-in daemon whose main loop is busy for 300 ms: its answer to the property read
+        // comes late, and OpenSession must not arrive before it (gnome-keyring aborts on an
+        // OpenSession that arrives before its service is fully set up).
+        let bus = try await TestBus.startAsync(keyring: false)
+        defer { bus.stop() }
+        let daemon = try await DBusConnection.connect(to: .address(bus.address))
+        defer { daemon.close() }
+        let events = Mutex<[String]>([])
+        try daemon.export(path: "/org/freedesktop/secrets", interface: "org.freedesktop.DBus.Properties") { _ in
+            try await Task.sleep(for: .milliseconds(300))
+            events.withLock { $0.append("answered Get") }
+            return [.variant(.objectPaths([]))]
+        }
+        try daemon.export(path: "/org/freedesktop/secrets", interface: "org.freedesktop.Secret.Service") { call in
+            events.withLock { $0.append("received \(call.member ?? "")") }
+            return [.variant(.string("")), .objectPath("/org/freedesktop/secrets/session/s1")]
+        }
+        #expect(try await daemon.requestName("org.freedesktop.secrets") == .primaryOwner)
+        let client = SecretServiceClient(options: .init(bus: .address(bus.address), algorithm: .plain))
+        try await client.connect()
+        #expect(events.withLock { $0 } == ["answered Get", "received OpenSession"])
+        await client.disconnect()
     }
 
     @Test func aRestartedDaemonIsReconnectedByTheNextCall() async throws {

@@ -200,9 +200,12 @@ public actor SecretServiceClient {
         }
         let keyPair: Task<DHKeyPair, Never>? =
             options.algorithm == .plain ? nil : takePreparedKeyPair() ?? Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
-        // On the connection's thread, which sends OpenSession the moment the key pair is ready.
+        // On the connection's thread, which sends OpenSession the moment the key pair is ready
+        // and the daemon has answered the readiness probe.
         let requested = Task(executorPreference: connection.executor) { () async throws -> SecretSession.Request in
+            let probe = SecretSession.startReadinessProbe(on: connection)
             let keyPair = await keyPair?.value
+            await SecretSession.waitUntilReady(probe)
             do {
                 return try SecretSession.request(on: connection, algorithm: options.algorithm, keyPair: keyPair)
             } catch {

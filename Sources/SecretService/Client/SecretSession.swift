@@ -27,21 +27,41 @@ package final class SecretSession: Sendable {
     package static func open(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) async throws -> SecretSession {
-        try await open(request(on: connection, algorithm: algorithm, keyPair: keyPair), on: connection)
+        await waitUntilReady(startReadinessProbe(on: connection))
+        return try await open(request(on: connection, algorithm: algorithm, keyPair: keyPair), on: connection)
+    }
+
+    /// Asks the daemon something that proves it ready for `OpenSession`; await it with
+    /// ``waitUntilReady(_:)`` before ``request(on:algorithm:keyPair:)``.
+    ///
+    /// gnome-keyring (42 to 50 at least) exports its service object before it installs the
+    /// message filter through which it learns of its clients. An `OpenSession` that arrives in
+    /// between is handled for a client it does not know, and the daemon aborts (a NULL client in
+    /// `aes_negotiate`): seen here on daemons less than a second old, about once in 25 fresh
+    /// daemons hit by back-to-back `keyring get`s. Property reads are answered from the daemon's
+    /// main loop, which runs only once that set-up is complete, so the answer to this one means
+    /// the filter is in place; and the read itself, like any message, registers this client.
+    /// Sent first, it travels while the key pair is computed.
+    /// - Returns: the pending read, or `nil` when it could not be queued (the connection is
+    ///   closed: `OpenSession` then fails with the reason).
+    package static func startReadinessProbe(on connection: DBusConnection) -> DBusPendingReply? {
+        try? ServiceProxy(connection: connection).startCollectionsRead()
+    }
+
+    /// Waits for the answer to ``startReadinessProbe(on:)``, whatever it is: an error (no
+    /// daemon, say) is `OpenSession`'s to report.
+    package static func waitUntilReady(_ probe: DBusPendingReply?) async {
+        _ = try? await probe?.reply()
     }
 
     /// Sends `OpenSession` and returns without waiting for the answer, so that the caller
-    /// knows what is on the wire before it: ``open(_:on:)`` completes it.
+    /// knows what is on the wire before it: ``open(_:on:)`` completes it. Call it once
+    /// ``waitUntilReady(_:)`` has returned.
     /// - Parameter keyPair: a key pair made beforehand; a new one otherwise (DH only).
     package static func request(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) throws -> Request {
         let service = ServiceProxy(connection: connection)
-        // gnome-keyring learns of a client from the client's messages, asynchronously, and has
-        // been seen to abort on an OpenSession that arrives before it knows the sender (a NULL
-        // client in aes_negotiate). libsecret and secretstorage always ask something else first;
-        // a Ping, which needs no reply and costs no round trip, goes first here.
-        try service.pingWithoutReply()
         if algorithm == .plain {
             let reply = try service.startOpenSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return Request(reply: reply, algorithm: algorithm, keyPair: nil)

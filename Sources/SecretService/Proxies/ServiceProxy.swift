@@ -18,9 +18,11 @@ struct ServiceProxy {
         try Self.openSessionResult(await startOpenSession(algorithm: algorithm, input: input).reply())
     }
 
-    /// `org.freedesktop.DBus.Peer.Ping` to the daemon, asking for no reply.
-    func pingWithoutReply() throws {
-        try object("org.freedesktop.DBus.Peer").callNoReply("Ping")
+    /// Starts reading property `Collections` (`org.freedesktop.DBus.Properties.Get`); the reply
+    /// is awaited separately.
+    func startCollectionsRead() throws -> DBusPendingReply {
+        try object("org.freedesktop.DBus.Properties").startCall(
+            "Get", [.string(SecretServiceNames.serviceInterface), .string("Collections")])
     }
 
     /// Sends `OpenSession` without waiting for the reply; ``openSessionResult(_:)`` reads it.
