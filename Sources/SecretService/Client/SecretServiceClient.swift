@@ -198,8 +198,7 @@ public actor SecretServiceClient {
         } catch {
             throw SecretServiceError.translating(error, "connecting to the session bus")
         }
-        let keyPair: Task<DHKeyPair, Never>? =
-            options.algorithm == .plain ? nil : takePreparedKeyPair() ?? Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
+        let keyPair = options.algorithm == .plain ? nil : takePreparedKeyPair() ?? startKeyPair()
         // On the connection's thread, which sends OpenSession the moment the key pair is ready
         // and the daemon has answered the readiness probe.
         let requested = Task(executorPreference: connection.executor) { () async throws -> SecretSession.Request in
@@ -261,8 +260,13 @@ public actor SecretServiceClient {
     /// this process opens, by any client.
     public static func prepareSession() {
         preparedKeyPair.withLock { prepared in
-            if prepared == nil { prepared = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) } }
+            if prepared == nil { prepared = startKeyPair() }
         }
+    }
+
+    /// A session key pair, computed on the sessions' own thread (``ThreadExecutor/sessionCrypto``).
+    private static func startKeyPair() -> Task<DHKeyPair, Never> {
+        Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
     }
 
     /// What the connection of a prepared state was opened with: a client adopts the state only
@@ -559,13 +563,16 @@ public actor SecretServiceClient {
                 let named = try? ServiceProxy.readAliasResult(await alias.reply())
                 preferred = named.flatMap { $0 == .root ? nil : $0 } ?? SecretServiceNames.loginCollectionPath
             }
-            let inPreferred = { (path: DBusObjectPath) in preferred.map { Self.collectionPart(path) == $0.rawValue[...] } ?? true }
+            let inPreferred = { (path: DBusObjectPath) in
+                preferred.map { Self.collectionPart(path) == $0.rawValue[...] } ?? true
+            }
             let found: LookupResult
             if let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
                 ?? unlocked.first ?? locked.first {
                 if unlocked.contains(candidate) {
                     let session = try await state.session()
-                    let value = try await ItemProxy(connection: state.connection, path: candidate).getSecret(session: session.path)
+                    let item = ItemProxy(connection: state.connection, path: candidate)
+                    let value = try await item.getSecret(session: session.path)
                     found = .unlocked(candidate, try await session.decode(value), signals: signals)
                 } else {
                     found = .locked(candidate)

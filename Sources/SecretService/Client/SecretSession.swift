@@ -94,7 +94,9 @@ package final class SecretSession: Sendable {
                 try? SessionProxy(connection: connection, path: path).closeNoReply()
                 throw error
             }
-            let key = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey)) }
+            let key = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) {
+                SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey))
+            }
             return SecretSession(path: path, key: key)
         } catch let error as DBusError where error.name == DBusError.Name.notSupported && request.algorithm == .automatic {
             let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))

@@ -53,7 +53,9 @@ struct ServiceProxy {
     }
 
     /// The `(ao unlocked, ao locked)` of a `SearchItems` reply.
-    static func searchItemsResult(_ reply: DBusMessage) throws -> (unlocked: [DBusObjectPath], locked: [DBusObjectPath]) {
+    static func searchItemsResult(
+        _ reply: DBusMessage
+    ) throws -> (unlocked: [DBusObjectPath], locked: [DBusObjectPath]) {
         let body = try reply.body(matching: "aoao")
         return (try body[0].asObjectPaths(), try body[1].asObjectPaths())
     }
