@@ -1,6 +1,6 @@
 // Modular exponentiation: fixed 5-bit windows, left to right, with a constant-time table
-// lookup. The sequence of squarings and multiplications depends only on the exponent's
-// length in bytes, never on its value.
+// lookup; and powers of two (public keys) by squaring and masked doubling. The sequence of
+// operations depends only on the exponent's length in bytes, never on its value.
 
 extension MontgomeryModulus {
     /// Bits per exponent window.
@@ -25,14 +25,9 @@ extension MontgomeryModulus {
         let exponentLimbs = max((exponent.count + 7) / 8, 1)
         let tableLimbs = Self.tableEntries * n
         // table | accumulator | operand | scratch (2n + 1) | base | exponent
-        let workspaceCount = tableLimbs + n + n + (2 * n + 1) + n + exponentLimbs
-        let workspace = UnsafeMutablePointer<UInt64>.allocate(capacity: workspaceCount)
-        workspace.initialize(repeating: 0, count: workspaceCount)
-        defer {
-            Sodium.wipe(UnsafeMutableRawBufferPointer(start: workspace, count: workspaceCount * 8))
-            workspace.deallocate()
-        }
-        let table = workspace
+        let workspace = Self.workspace(limbs: tableLimbs + n + n + (2 * n + 1) + n + exponentLimbs)
+        defer { Self.release(workspace) }
+        let table = workspace.baseAddress!
         let accumulator = table + tableLimbs
         let operand = accumulator + n
         let scratch = operand + n
@@ -131,14 +126,9 @@ extension MontgomeryModulus {
         let n = limbCount
         let exponentLimbs = max((exponent.count + 7) / 8, 1)
         // accumulator | doubled (n + 1) | reduced | scratch (2n + 1) | exponent
-        let workspaceCount = n + (n + 1) + n + (2 * n + 1) + exponentLimbs
-        let workspace = UnsafeMutablePointer<UInt64>.allocate(capacity: workspaceCount)
-        workspace.initialize(repeating: 0, count: workspaceCount)
-        defer {
-            Sodium.wipe(UnsafeMutableRawBufferPointer(start: workspace, count: workspaceCount * 8))
-            workspace.deallocate()
-        }
-        let accumulator = workspace
+        let workspace = Self.workspace(limbs: n + (n + 1) + n + (2 * n + 1) + exponentLimbs)
+        defer { Self.release(workspace) }
+        let accumulator = workspace.baseAddress!
         let doubled = accumulator + n
         let reduced = doubled + n + 1
         let scratch = reduced + n
@@ -172,5 +162,20 @@ extension MontgomeryModulus {
         reduced[0] = 1
         multiply(accumulator, accumulator, reduced, scratch: scratch)
         Limbs.store(accumulator, count: n, bigEndianInto: result)
+    }
+}
+
+extension MontgomeryModulus {
+    /// Zeroed working space for one exponentiation; give it back with ``release(_:)``.
+    static func workspace(limbs count: Int) -> UnsafeMutableBufferPointer<UInt64> {
+        let workspace = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: count)
+        workspace.initialize(repeating: 0)
+        return workspace
+    }
+
+    /// Wipes and frees working space from ``workspace(limbs:)``: it held secret intermediates.
+    static func release(_ workspace: UnsafeMutableBufferPointer<UInt64>) {
+        Sodium.wipe(UnsafeMutableRawBufferPointer(workspace))
+        workspace.deallocate()
     }
 }
