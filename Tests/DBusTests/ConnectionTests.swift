@@ -485,6 +485,29 @@ struct ConnectionTests {
         return user + .seconds(usage.ru_stime.tv_sec) + .microseconds(usage.ru_stime.tv_usec)
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func callsQueuedBehindACloseFailInsteadOfWaitingForever() async throws {
+        let bus = try await TestBus.startAsync(keyring: false)
+        defer { bus.stop() }
+        for _ in 0..<20 {
+            let client = try await DBusConnection.connect(to: .address(bus.address))
+            // Queued together while the connection's thread sleeps: it takes the close and the
+            // calls behind it in one turn. Every call must end, with an error.
+            client.close()
+            var calls: [DBusPendingReply] = []
+            for _ in 0..<20 {
+                if let call = try? client.startCall(
+                    destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
+                    interface: "org.freedesktop.DBus", member: "GetId") {
+                    calls.append(call)
+                }
+            }
+            for call in calls {
+                await #expect(throws: DBusError.self) { _ = try await call.reply() }
+            }
+        }
+    }
+
     @Test func aVanishedBusFailsCallsInFlightWithDisconnected() async throws {
         let bus = try await TestBus.startAsync(keyring: false)
         let server = try await DBusConnection.connect(to: .address(bus.address))

@@ -262,7 +262,10 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
                 state.jobs.removeAll(keepingCapacity: true)
                 return taken
             }
-            for command in commands where !process(command) {
+            for (index, command) in commands.enumerated() where !process(command) {
+                // Closed: the commands queued behind this one were taken before finish() could
+                // fail them with the rest, and a call among them would never be answered.
+                abandon(commands[(index + 1)...], reason: closedReason ?? DBusError(.closed, "the D-Bus connection was closed"))
                 for job in jobs { globalConcurrentExecutor.enqueue(job) }
                 return
             }
@@ -509,6 +512,19 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     // MARK: - Shutdown
 
     /// Marks the connection closed, fails everything waiting, and releases libdbus.
+    /// Ends what `commands` were waiting for, once the connection is closed: calls fail with
+    /// `reason`, signal streams end, registration waiters throw.
+    private func abandon(_ commands: ArraySlice<Command>, reason: DBusError) {
+        for command in commands {
+            switch command {
+            case .call(_, _, _, let reply): reply.complete(.failure(reason))
+            case .subscribe(_, _, let continuation): continuation.finish()
+            case .whenRegistered(let continuation): continuation.resume(throwing: reason)
+            default: break
+            }
+        }
+    }
+
     private func finish(_ reason: DBusError) {
         let (leftovers, jobs) = shared.withLock { state -> ([Command], [UnownedJob]) in
             if state.closedReason == nil { state.closedReason = reason }
@@ -518,14 +534,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
             return taken
         }
         for job in jobs { globalConcurrentExecutor.enqueue(job) }
-        for command in leftovers {
-            switch command {
-            case .call(_, _, _, let reply): reply.complete(.failure(reason))
-            case .subscribe(_, _, let continuation): continuation.finish()
-            case .whenRegistered(let continuation): continuation.resume(throwing: reason)
-            default: break
-            }
-        }
+        abandon(leftovers[...], reason: reason)
         for (_, call) in pending {
             if case .caller(let reply) = call.waiter { reply.complete(.failure(reason)) }
         }
