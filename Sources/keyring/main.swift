@@ -1,7 +1,8 @@
 internal import Glibc
 internal import SecretService
 
-// Start-up does nothing but parse: no backend, bus or file is touched before a command runs.
+// Start-up parses, and for a plain `get` starts what it will probably need (KeyringCommand.prepare:
+// the Secret Service connection and session, when nothing but the bus can choose the backend).
 // The command runs on this thread, and the process exits from there. With an `async` main,
 // Swift would park the main thread and run the command on its thread pool, whose first thread
 // is started for it: about 0.4 ms of a `keyring get`.

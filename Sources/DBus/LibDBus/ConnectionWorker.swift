@@ -511,7 +511,6 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
 
     // MARK: - Shutdown
 
-    /// Marks the connection closed, fails everything waiting, and releases libdbus.
     /// Ends what `commands` were waiting for, once the connection is closed: calls fail with
     /// `reason`, signal streams end, registration waiters throw.
     private func abandon(_ commands: ArraySlice<Command>, reason: DBusError) {
@@ -525,6 +524,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         }
     }
 
+    /// Marks the connection closed, fails everything waiting, and releases libdbus.
     private func finish(_ reason: DBusError) {
         let (leftovers, jobs) = shared.withLock { state -> ([Command], [UnownedJob]) in
             if state.closedReason == nil { state.closedReason = reason }

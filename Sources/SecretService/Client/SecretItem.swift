@@ -110,11 +110,7 @@ public struct SecretItem: Sendable {
     /// The secret, decrypted (`GetSecret`).
     /// - Throws: ``SecretServiceError`` `.locked` when the item is locked, `.noSuchObject` when it is gone.
     public func secret() async throws -> Secret {
-        try await client.perform("reading the secret of \(what)") { state in
-            let session = try await state.session()
-            let value = try await ItemProxy(connection: state.connection, path: path).getSecret(session: session.path)
-            return try await session.decode(value)
-        }
+        try await client.perform("reading the secret of \(what)") { try await $0.secret(of: path) }
     }
 
     /// Replaces the secret and its content type (`SetSecret`).

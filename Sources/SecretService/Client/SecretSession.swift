@@ -27,46 +27,37 @@ package final class SecretSession: Sendable {
     package static func open(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) async throws -> SecretSession {
-        await waitUntilReady(startReadinessProbe(on: connection))
-        return try await open(request(on: connection, algorithm: algorithm, keyPair: keyPair), on: connection)
+        let made = keyPair.map { pair in Task { pair } }
+        return try await open(request(on: connection, algorithm: algorithm, keyPair: made), on: connection)
     }
 
-    /// Asks the daemon something that proves it ready for `OpenSession`; await it with
-    /// ``waitUntilReady(_:)`` before ``request(on:algorithm:keyPair:)``.
+    /// Sends `OpenSession` once the daemon is ready for it and the key pair is made, and returns
+    /// without waiting for the answer, so that the caller knows what is on the wire before
+    /// what it sends next: ``open(_:on:)`` completes it.
     ///
-    /// gnome-keyring (42 to 50 at least) exports its service object before it installs the
-    /// message filter through which it learns of its clients. An `OpenSession` that arrives in
-    /// between is handled for a client it does not know, and the daemon aborts (a NULL client in
-    /// `aes_negotiate`): seen here on daemons less than a second old, about once in 25 fresh
-    /// daemons hit by back-to-back `keyring get`s. Property reads are answered from the daemon's
-    /// main loop, which runs only once that set-up is complete, so the answer to this one means
-    /// the filter is in place; and the read itself, like any message, registers this client.
-    /// Sent first, it travels while the key pair is computed.
-    /// - Returns: the pending read, or `nil` when it could not be queued (the connection is
-    ///   closed: `OpenSession` then fails with the reason).
-    package static func startReadinessProbe(on connection: DBusConnection) -> DBusPendingReply? {
-        try? ServiceProxy(connection: connection).startCollectionsRead()
-    }
-
-    /// Waits for the answer to ``startReadinessProbe(on:)``, whatever it is: an error (no
-    /// daemon, say) is `OpenSession`'s to report.
-    package static func waitUntilReady(_ probe: DBusPendingReply?) async {
-        _ = try? await probe?.reply()
-    }
-
-    /// Sends `OpenSession` and returns without waiting for the answer, so that the caller
-    /// knows what is on the wire before it: ``open(_:on:)`` completes it. Call it once
-    /// ``waitUntilReady(_:)`` has returned.
-    /// - Parameter keyPair: a key pair made beforehand; a new one otherwise (DH only).
+    /// Ready means: the daemon has answered a property read (`Collections`), sent first, while
+    /// the key pair is computed. gnome-keyring (42 to 50 at least) exports its service object
+    /// before it installs the message filter through which it learns of its clients; an
+    /// `OpenSession` that arrives in between is handled for a client it does not know, and the
+    /// daemon aborts (a NULL client in `aes_negotiate`): seen here on daemons less than a second
+    /// old, about once in 25 fresh daemons hit by back-to-back `keyring get`s. Property reads
+    /// are answered from the daemon's main loop, which runs only once that set-up is complete.
+    /// The read's own answer is not looked at: an error (no daemon, say) is `OpenSession`'s to
+    /// report.
+    /// - Parameter keyPair: a key pair being made beforehand; a new one otherwise (DH only).
     package static func request(
-        on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
-    ) throws -> Request {
+        on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm,
+        keyPair: Task<DHKeyPair, Never>? = nil
+    ) async throws -> Request {
         let service = ServiceProxy(connection: connection)
+        let readiness = try? service.startCollectionsRead()
+        let made = algorithm == .plain ? nil : await keyPair?.value
+        _ = try? await readiness?.reply()
         if algorithm == .plain {
             let reply = try service.startOpenSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return Request(reply: reply, algorithm: algorithm, keyPair: nil)
         }
-        let keyPair = keyPair ?? DHKeyPair(group: .ietf1024)
+        let keyPair = made ?? DHKeyPair(group: .ietf1024)
         let reply = try service.startOpenSession(algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
         // While the server works on its key pair (milliseconds), not after.
         Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { SessionKey.prepare() }
