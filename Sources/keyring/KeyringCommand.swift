@@ -47,9 +47,9 @@ struct KeyringCommand: AsyncParsableCommand {
         let request = get.settings.backend.map { try? BackendRequest(parsing: $0) } ?? .automatic
         switch request {
         case .automatic:
-            BackendSelection.prepareSecretService(backend: nil, environment: ProcessEnvironment.value(of:))
+            CommandSession.keep(BackendSelection.prepare(backend: nil, environment: ProcessEnvironment.value(of:)))
         case .kind(.secretService):
-            BackendSelection.prepareSecretService(backend: .secretService, environment: ProcessEnvironment.value(of:))
+            CommandSession.keep(BackendSelection.prepare(backend: .secretService, environment: ProcessEnvironment.value(of:)))
         default:
             break
         }
@@ -59,7 +59,7 @@ struct KeyringCommand: AsyncParsableCommand {
     /// once the process may exit: with nothing left unanswered at the Secret Service.
     static func main(arguments: [String]) async -> Int32 {
         let status = await execute(arguments: arguments)
-        await SecretServiceBackend.waitForPendingRequests()
+        await CommandSession.close()
         return status
     }
 

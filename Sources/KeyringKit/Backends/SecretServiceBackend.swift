@@ -28,11 +28,10 @@ public struct SecretServiceBackend: KeyringBackend {
         self.application = application
     }
 
-    /// Waits until the daemon has answered every session request this process sent
-    /// (``SecretServiceClient/waitForSessionRequests()``). A program calls this before it exits
-    /// or `exec`s: gnome-keyring aborts when a client hangs up with its `OpenSession` unanswered.
-    public static func waitForPendingRequests() async {
-        await SecretServiceClient.waitForSessionRequests()
+    /// Closes the client's connection once the daemon has answered what it must
+    /// (``SecretServiceClient/close()``); the next call reconnects.
+    public func close() async {
+        await client.close()
     }
 
     private static func lookupAttributes(service: String, account: String) -> [String: String] {
