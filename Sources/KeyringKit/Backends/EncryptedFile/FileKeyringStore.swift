@@ -118,7 +118,7 @@ final class FileKeyringStore: @unchecked Sendable {
         let path = try path(of: keyring)
         let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
         let state = try unlockedKeyring(keyring, header: header, headerBytes: file.headerBytes, path: path, password: password)
-        return try body(try table(of: file, header: header, path: path, with: state))
+        return try body(try table(of: file, header: header, path: path, with: state, authenticating: false))
     }
 
     /// Locks the keyring against other writers, reads it, lets `body` change the table, and
@@ -156,7 +156,7 @@ final class FileKeyringStore: @unchecked Sendable {
                     let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
                     guard let held = heldKeyring(keyring, headerBytes: file.headerBytes) else { return .keyChanged }
                     state = held
-                    table = try self.table(of: file, header: header, path: path, with: held)
+                    table = try self.table(of: file, header: header, path: path, with: held, authenticating: true)
                 } else {
                     guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
                     // Deleted since the key was derived: wrap a new data key, outside the lock.
@@ -252,8 +252,7 @@ final class FileKeyringStore: @unchecked Sendable {
             if keyring == Self.defaultKeyring { return false }
             throw noSuchKeyring(keyring)
         }
-        guard let current = unlocked[keyring] else { return true }
-        return !current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange])
+        return heldKeyring(keyring, headerBytes: file.headerBytes) == nil
     }
 
     /// Re-encrypts the keyring under a new random data key wrapped by the new password (new
@@ -275,7 +274,7 @@ final class FileKeyringStore: @unchecked Sendable {
                 guard let file = try open(keyring, in: directory) else { throw noSuchKeyring(keyring) }
                 let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
                 guard let held = heldKeyring(keyring, headerBytes: file.headerBytes) else { return .keyChanged }
-                let table = try self.table(of: file, header: header, path: path, with: held)
+                let table = try self.table(of: file, header: header, path: path, with: held, authenticating: true)
                 try write(table, keyring: keyring, with: newKey, in: directory)
                 return .done(())
             }
@@ -356,22 +355,27 @@ final class FileKeyringStore: @unchecked Sendable {
         return state
     }
 
-    /// The held key of the keyring if it is the key of this (parsed) header's key block.
+    /// The held key of the keyring if it is the key of this header's key block (a file too short
+    /// to have one has no key).
     private func heldKeyring(_ keyring: String, headerBytes: [UInt8]) -> UnlockedKeyring? {
-        guard let held = unlocked[keyring], held.keyBlock.elementsEqual(headerBytes[KeyringFileHeader.keyBlockRange]) else {
-            return nil
-        }
+        guard let held = unlocked[keyring], headerBytes.count >= KeyringFileHeader.keyBlockRange.upperBound,
+              held.keyBlock.elementsEqual(headerBytes[KeyringFileHeader.keyBlockRange])
+        else { return nil }
         return held
     }
 
     // MARK: Files
 
-    /// The table of an opened file whose key is `state`: from the cache when its header and size
-    /// are unchanged (every write draws a fresh random body nonce), else decrypted and parsed.
-    private func table(of file: OpenedFile, header: KeyringFileHeader, path: String, with state: UnlockedKeyring) throws -> EntryTable {
-        if let cached = state.cachedTable, state.cachedFileSize == file.size, state.cachedHeaderBytes == file.headerBytes {
-            return cached
-        }
+    /// The table of an opened file whose key is `state`, decrypted and parsed, or the cached one
+    /// when the header and size are those last read or written (every write draws a fresh random
+    /// body nonce, so another writer's file never matches). Reads then trust the cache; a write
+    /// (`authenticating`) still checks the body's tag, so that it never writes over a body damaged
+    /// in place, but does not parse it again.
+    private func table(
+        of file: OpenedFile, header: KeyringFileHeader, path: String, with state: UnlockedKeyring, authenticating: Bool
+    ) throws -> EntryTable {
+        let cached = state.cachedFileSize == file.size && state.cachedHeaderBytes == file.headerBytes ? state.cachedTable : nil
+        if let cached, !authenticating { return cached }
         let body: [UInt8]
         do { body = try file.descriptor.readAll(sizeHint: file.size - KeyringFileHeader.size, limit: Self.maximumFileSize) } catch {
             throw translate(error, "read")
@@ -382,6 +386,7 @@ final class FileKeyringStore: @unchecked Sendable {
         guard let plaintext else {
             throw KeyringFileHeader.corrupt(path, "its entries fail authentication (the file was truncated or modified)")
         }
+        if let cached { return cached }
         let table = try EntryTable.parse(plaintext, path: path)
         state.header = header
         state.cachedHeaderBytes = file.headerBytes
