@@ -30,16 +30,21 @@ final class StressChild: @unchecked Sendable {
     private var text = ""
     private var finished = false
 
-    /// Starts the child.
+    /// Starts a writer child.
     /// - Parameters:
     ///   - directory: The keyring directory.
     ///   - prefix: Its accounts are `PREFIX-i`.
     ///   - count: How many entries it writes.
     ///   - options: More arguments (`--kdf-ops N`, `--kdf-memory-mib N`, `--lock-timeout-ms N`).
-    init(directory: String, prefix: String, count: Int, options: [String] = []) throws {
+    convenience init(directory: String, prefix: String, count: Int, options: [String] = []) throws {
+        try self.init(arguments: [directory, prefix, String(count)] + options)
+    }
+
+    /// Starts the child with these arguments (`probe DIRECTORY...`, for instance).
+    init(arguments: [String]) throws {
         let binary = try #require(Self.binary(), "keyring-file-stress was not built next to the tests; run `swift build` first")
         process.executableURL = binary
-        process.arguments = [directory, prefix, String(count)] + options
+        process.arguments = arguments
         process.environment = ["KEYRING_FILE_PASSWORD": EncryptedFileBackendTests.password, "PATH": "/usr/bin:/bin"]
         process.standardOutput = output
         process.standardError = FileHandle.standardError

@@ -14,6 +14,19 @@
 //   --lock-timeout-ms N   how long a `set` waits for another process's lock (default 60000)
 //
 // Without options the KDF is the cheapest accepted one (`KDFParameters.minimum`).
+//
+//   KEYRING_FILE_PASSWORD=... keyring-file-stress probe DIRECTORY...
+//
+// Runs each operation of the file-fuzzing tests (get, accounts, search, set, delete,
+// change-password, unlock) once against the default keyring in each DIRECTORY, with a backend
+// of its own per directory, and prints one line per operation:
+//
+//   result INDEX OPERATION CPU-MILLISECONDS ok
+//   result INDEX OPERATION CPU-MILLISECONDS CODE HEX(MESSAGE) HEX(DESCRIPTION)
+//
+// (the CPU time the process spent on it, which does not depend on the machine's load; the
+// error's text hex-encoded as UTF-8, so that whatever it holds arrives as it was), then
+// `rss KIB`, its peak resident memory (VmHWM in /proc/self/status), and `done`.
 
 import Glibc
 import KeyringKit
@@ -38,7 +51,68 @@ func usage() -> Never {
     exit(2)
 }
 
+/// Hex digits of the UTF-8 of `text`.
+func hex(_ text: String) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for byte in text.utf8 { out += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// The `probe` mode: every operation against each directory's default keyring, then the peak RSS.
+func probe(_ directories: ArraySlice<String>) async -> Never {
+    let operations: [(String, @Sendable (EncryptedFileBackend) async throws -> Void)] = [
+        ("get", { _ = try await $0.get(service: "mail.example", account: "alice", keyring: nil) }),
+        ("accounts", { _ = try await $0.accounts(service: "mail.example", keyring: nil) }),
+        ("search", { _ = try await $0.search(attributes: [:], keyring: nil) }),
+        ("set", { try await $0.set(Secret("fuzz-new-secret"), service: "fuzz.example", account: "x", keyring: nil, label: nil) }),
+        ("delete", { _ = try await $0.delete(service: "mail.example", account: "alice", keyring: nil) }),
+        ("change-password", { try await $0.changePassword(keyring: nil, to: SecureBytes(utf8: "fuzz-new-password")) }),
+        ("unlock", { try await $0.unlock(keyring: nil, password: nil) }),
+    ]
+    for (index, directory) in directories.enumerated() {
+        let backend = EncryptedFileBackend(directory: directory, kdf: .minimum, lockTimeout: .seconds(10))
+        for (name, operation) in operations {
+            let started = cpuMilliseconds()
+            var outcome = "ok"
+            do { try await operation(backend) } catch let error as KeyringError {
+                outcome = "\(error.code.rawValue) \(hex(error.message)) \(hex(error.description))"
+            } catch {
+                outcome = "not-a-keyring-error \(hex("\(error)")) \(hex("\(error)"))"
+            }
+            writeLine(1, "result \(index) \(name) \(cpuMilliseconds() - started) \(outcome)")
+        }
+    }
+    writeLine(1, "rss \(peakResidentKiB())")
+    writeLine(1, "done")
+    exit(0)
+}
+
+/// CPU time this process has used, all threads (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
+func cpuMilliseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+}
+
+/// This program's peak resident memory in KiB: `VmHWM` in /proc/self/status. Not getrusage's
+/// `ru_maxrss`: after a vfork-style spawn (Foundation's Process uses posix_spawn) Linux keeps
+/// in it the peak of the parent whose memory the child shared until exec.
+func peakResidentKiB() -> Int {
+    guard let file = fopen("/proc/self/status", "r") else { return -1 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("VmHWM:") {
+            return Int(text.dropFirst(6).filter(\.isNumber)) ?? -1
+        }
+    }
+    return -1
+}
+
 let arguments = CommandLine.arguments
+if arguments.count >= 2, arguments[1] == "probe" { await probe(arguments.dropFirst(2)) }
 guard arguments.count >= 4, arguments.count % 2 == 0, let count = Int(arguments[3]) else { usage() }
 let directory = arguments[1]
 let prefix = arguments[2]
