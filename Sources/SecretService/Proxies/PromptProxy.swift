@@ -5,10 +5,11 @@ struct PromptProxy {
     let connection: DBusConnection
     let path: DBusObjectPath
 
-    /// Subscribes to `Completed(b dismissed, v result)` for this prompt. Subscribe before ``prompt(windowID:)``.
+    /// Subscribes to `Completed(b dismissed, v result)` for this prompt, from the daemon only
+    /// (any client on the bus can send a signal). Subscribe before ``prompt(windowID:)``.
     func completions() async throws -> AsyncStream<DBusMessage> {
         try await connection.signals(matching: DBusMatchRule(
-            interface: SecretServiceNames.promptInterface, member: "Completed", path: path))
+            sender: SecretServiceNames.busName, interface: SecretServiceNames.promptInterface, member: "Completed", path: path))
     }
 
     private var object: SecretServiceObject {
