@@ -44,16 +44,17 @@ public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What happened, for a human. Never contains message payloads.
     public let message: String
 
-    /// A local error.
+    /// A local error. The message is kept safe to print: control characters escaped, at most
+    /// about 2 KiB (``DisplayText``).
     public init(_ code: Code, _ message: String, name: String? = nil) {
         self.code = code
-        self.message = message
-        self.name = name
+        self.message = DisplayText.sanitized(message)
+        self.name = name.map { DisplayText.sanitized($0, limit: 255) }
     }
 
-    /// An error reply from a peer.
+    /// An error reply from a peer. Its text is the peer's: escaped and cut to 512 bytes.
     public static func remote(name: String, message: String) -> DBusError {
-        DBusError(.remote, message, name: name)
+        DBusError(.remote, DisplayText.sanitized(message, limit: DisplayText.peerTextLimit), name: name)
     }
 
     /// An error to send back from an exported method handler.

@@ -21,6 +21,29 @@ enum EntryValidation {
         }
     }
 
+    /// Longest keyring name accepted, in UTF-8 bytes.
+    static let maximumKeyringNameBytes = 255
+
+    /// A keyring named by a caller (`nil` is the backend's default): every backend refuses an
+    /// empty name (gnome-keyring's in-memory `session` collection has an empty label, so `""`
+    /// would reach a keyring that forgets everything at logout), one of only spaces, one
+    /// with control characters, or one longer than 255 bytes.
+    static func checkKeyring(_ keyring: String?) throws(KeyringError) {
+        guard let keyring else { return }
+        if keyring.isEmpty {
+            throw KeyringError(.invalidArgument, "the keyring name is empty; name a keyring, or use the default one")
+        }
+        if keyring.utf8.count > maximumKeyringNameBytes {
+            throw KeyringError(.invalidArgument, "the keyring name is longer than \(maximumKeyringNameBytes) bytes")
+        }
+        if keyring.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw KeyringError(.invalidArgument, "the keyring name contains control characters")
+        }
+        if keyring.allSatisfy(\.isWhitespace) {
+            throw KeyringError(.invalidArgument, "the keyring name is only white space; name a keyring, or use the default one")
+        }
+    }
+
     /// Keyring names become file names: 1–64 characters from `A–Z a–z 0–9 . _ -`, not starting with `.`.
     static func checkKeyringName(_ name: String) throws(KeyringError) {
         let allowed = name.utf8.allSatisfy { byte in

@@ -56,6 +56,7 @@ public struct Keyring: Sendable {
     /// - Throws: ``KeyringError``.
     public func get(service: String, account: String) async throws -> Secret? {
         try EntryValidation.check(service: service, account: account)
+        try EntryValidation.checkKeyring(keyring)
         return try await backend.get(service: service, account: account, keyring: keyring)
     }
 
@@ -92,6 +93,7 @@ public struct Keyring: Sendable {
     /// - Throws: ``KeyringError``.
     public func accounts(service: String) async throws -> [String] {
         try EntryValidation.check(service: service)
+        try EntryValidation.checkKeyring(keyring)
         return try await backend.accounts(service: service, keyring: keyring)
     }
 
@@ -101,7 +103,8 @@ public struct Keyring: Sendable {
     /// - Returns: Matching entries, sorted by service then account.
     /// - Throws: ``KeyringError``.
     public func search(_ attributes: [String: String] = [:]) async throws -> [KeyringEntry] {
-        try await backend.search(attributes: attributes, keyring: keyring)
+        try EntryValidation.checkKeyring(keyring)
+        return try await backend.search(attributes: attributes, keyring: keyring)
     }
 
     // MARK: Writing
@@ -115,6 +118,7 @@ public struct Keyring: Sendable {
     /// - Throws: ``KeyringError``; `unsupported` for read-only backends.
     public func set(_ secret: Secret, service: String, account: String, label: String? = nil) async throws {
         try EntryValidation.check(service: service, account: account)
+        try EntryValidation.checkKeyring(keyring)
         try await backend.set(secret, service: service, account: account, keyring: keyring, label: label)
     }
 
@@ -149,6 +153,7 @@ public struct Keyring: Sendable {
     @discardableResult
     public func delete(service: String, account: String) async throws -> Bool {
         try EntryValidation.check(service: service, account: account)
+        try EntryValidation.checkKeyring(keyring)
         return try await backend.delete(service: service, account: account, keyring: keyring)
     }
 
@@ -179,6 +184,7 @@ public struct Keyring: Sendable {
     /// Locks this front's keyring (``keyring``).
     /// - Throws: ``KeyringError``.
     public func lock() async throws {
+        try EntryValidation.checkKeyring(keyring)
         try await backend.lock(keyring: keyring)
     }
 
@@ -186,12 +192,14 @@ public struct Keyring: Sendable {
     /// - Parameter password: The password, or `nil` to let the backend ask.
     /// - Throws: ``KeyringError`` `wrongPassword`, `locked`.
     public func unlock(password: SecureBytes? = nil) async throws {
+        try EntryValidation.checkKeyring(keyring)
         try await backend.unlock(keyring: keyring, password: password)
     }
 
     /// Whether this front's keyring is locked.
     /// - Throws: ``KeyringError``.
     public func isLocked() async throws -> Bool {
-        try await backend.isLocked(keyring: keyring)
+        try EntryValidation.checkKeyring(keyring)
+        return try await backend.isLocked(keyring: keyring)
     }
 }

@@ -1,3 +1,9 @@
+package import DBus
+
+/// Text from outside made safe to print (control characters escaped, length bounded); the
+/// `keyring` command uses it for everything it writes that holds names.
+package typealias DisplayText = DBus.DisplayText
+
 /// The one error type of KeyringKit: a stable ``Code``, a message that says what happened and
 /// what to do next, and the error underneath (a system call, a D-Bus error, ...).
 ///
@@ -50,7 +56,9 @@ public struct KeyringError: Error, Sendable, CustomStringConvertible {
     ///   - underlying: The error that caused this one.
     public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil) {
         self.code = code
-        self.message = message
+        // Names (the user's, a file's, a Secret Service's) go into messages: never raw control
+        // characters, never megabytes.
+        self.message = DisplayText.sanitized(message)
         self.underlying = underlying
     }
 

@@ -76,6 +76,9 @@ struct KeyringCommand: AsyncParsableCommand {
                 try await GetCommand.perform(context, mode: get.mode, service: get.service, username: get.username)
                 return ExitStatus.success.rawValue
             }
+            if let unknown = ArgumentErrors.unknownCommand(in: arguments) {
+                throw CommandExit.usage(unknown)
+            }
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await run(&asyncCommand)
@@ -92,12 +95,17 @@ struct KeyringCommand: AsyncParsableCommand {
         } catch {
             // Argument parser outcomes: help, completion scripts, usage errors, ExitCode.
             let code = exitCode(for: error)
-            let message = fullMessage(for: error)
+            var message = fullMessage(for: error)
+            if code != .success { message = ArgumentErrors.redacting(message, arguments: arguments) }
             if code == .success {
                 if !message.isEmpty { try? StandardStreams.writeOut(message.hasSuffix("\n") ? message : message + "\n") }
                 return ExitStatus.success.rawValue
             }
-            if !message.isEmpty { StandardStreams.writeError(message) }
+            if !message.isEmpty {
+                // The parser's own lines stay lines; anything it quotes is escaped.
+                let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+                StandardStreams.writeError(lines.map { DisplayText.sanitized(String($0)) }.joined(separator: "\n"))
+            }
             if error is ExitCode { return code.rawValue }
             return ExitStatus.usage.rawValue
         }
@@ -107,8 +115,9 @@ struct KeyringCommand: AsyncParsableCommand {
         try await command.run()
     }
 
-    /// Writes `keyring: MESSAGE` on stderr.
+    /// Writes `keyring: MESSAGE` on stderr, control characters escaped and length bounded
+    /// (messages carry names from the user, files and the Secret Service).
     static func report(_ message: String) {
-        StandardStreams.writeError("keyring: " + message)
+        StandardStreams.writeError("keyring: " + DisplayText.sanitized(message))
     }
 }

@@ -11,6 +11,11 @@ struct ConnectionTests {
 
     /// Starts a bus, a server connection exporting an echo/failing/silent object, and a client.
     func withPair(_ body: (DBusConnection, DBusConnection) async throws -> Void) async throws {
+        try await withPair { server, client, _ in try await body(server, client) }
+    }
+
+    /// ``withPair(_:)``, also giving the bus address, for a third connection.
+    func withPair(_ body: (DBusConnection, DBusConnection, String) async throws -> Void) async throws {
         let bus = try await TestBus.startAsync(keyring: false)
         defer { bus.stop() }
         let server = try await DBusConnection.connect(to: .address(bus.address))
@@ -32,7 +37,7 @@ struct ConnectionTests {
                 throw DBusError.reply(name: DBusError.Name.unknownMethod, message: "no such method")
             }
         }
-        try await body(server, client)
+        try await body(server, client, bus.address)
         server.close()
         client.close()
     }
@@ -256,6 +261,58 @@ struct ConnectionTests {
                 (error as? DBusError)?.code == .timedOut
             }
         } 
+    }
+
+    /// Any client can send a signal with the owner's path, interface and member, broadcast or
+    /// unicast: a subscription to a well-known sender delivers only what its owner sent.
+    @Test func signalsFromAWellKnownNameAreBelievedOnlyFromItsOwner() async throws {
+        try await withPair { server, client, address async throws in
+            let name = "org.swiftkeyring.Owner"
+            #expect(try await server.requestName(name) == .primaryOwner)
+            let forger = try await DBusConnection.connect(to: .address(address))
+            defer { forger.close() }
+            let ticks = try await client.signals(matching: DBusMatchRule(
+                sender: name, interface: Self.echoInterface, member: "Ticked"))
+            // Forged: broadcast, and unicast to the client, before and after the owner's own.
+            try forger.emitSignal(path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-1), .string("forged")])
+            try forger.emitSignal(
+                path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-2), .string("forged")],
+                destination: client.uniqueName)
+            try server.emitSignal(path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(1), .string("real")])
+            try forger.emitSignal(
+                path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-3), .string("forged")],
+                destination: client.uniqueName)
+            try server.emitSignal(path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(2), .string("real")])
+            var received: [Int32] = []
+            for await signal in ticks {
+                #expect(signal.sender == server.uniqueName)
+                received.append(try signal.body(matching: "is")[0].asInt32())
+                if received.count == 2 { break }
+            }
+            #expect(received == [1, 2])
+        }
+    }
+
+    /// A client can send `NameOwnerChanged` from `/org/freedesktop/DBus` straight to another
+    /// client; only the bus's own are delivered.
+    @Test func forgedNameOwnerChangedIsIgnored() async throws {
+        try await withPair { server, client, address async throws in
+            let name = "org.swiftkeyring.Watched"
+            let changes = try await client.nameOwnerChanges(for: name)
+            let forger = try await DBusConnection.connect(to: .address(address))
+            defer { forger.close() }
+            for destination in [client.uniqueName, nil] {
+                try forger.emitSignal(
+                    path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
+                    arguments: [.string(name), .string(":1.9999"), .string("")], destination: destination)
+            }
+            #expect(try await server.requestName(name) == .primaryOwner)
+            for await change in changes {
+                #expect(change.oldOwner == nil)
+                #expect(change.newOwner == server.uniqueName)
+                break
+            }
+        }
     }
 
     @Test func argumentMatchesFilterSignals() async throws {

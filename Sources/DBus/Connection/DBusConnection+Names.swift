@@ -67,11 +67,12 @@ extension DBusConnection {
         }
     }
 
-    /// A stream of `NameOwnerChanged` signals, for one name or for all.
+    /// A stream of `NameOwnerChanged` signals, for one name or for all: only those the bus sent
+    /// (a client can send a signal of that name too, unicast to this connection).
     /// - Throws: ``DBusError``.
     public func nameOwnerChanges(for name: String? = nil) async throws -> AsyncStream<DBusNameOwnerChange> {
         let signals = try await signals(matching: DBusMatchRule(
-            sender: "org.freedesktop.DBus", interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
+            sender: DBusMatchRule.busName, interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
             path: "/org/freedesktop/DBus", arguments: name.map { [0: $0] } ?? [:]))
         return AsyncStream { continuation in
             let task = Task {

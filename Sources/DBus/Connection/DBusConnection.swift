@@ -196,10 +196,24 @@ public final class DBusConnection: Sendable {
     /// Subscribes to signals: adds the match rule on the bus, then delivers every matching
     /// signal to the returned stream, in order. The rule is removed when the stream ends (the
     /// consumer stops iterating or its task is cancelled); the stream ends when the connection closes.
+    ///
+    /// Signals are believed only from the sender the rule names. A well-known name is first
+    /// resolved to its current owner (`GetNameOwner`) and the subscription is pinned to that
+    /// unique name: a signal from any other connection, including one sent after the name
+    /// changed hands, is dropped. The bus's own signals come only from
+    /// ``DBusMatchRule/busName``, which no client can forge.
     /// - Returns: once the bus has accepted the rule, so no signal sent afterwards is missed.
-    /// - Throws: ``DBusError`` when the rule is invalid or the bus refuses it.
+    /// - Throws: ``DBusError`` when the rule is invalid or the bus refuses it; `.remote` with
+    ///   `NameHasNoOwner` when the rule names a well-known sender nobody owns.
     public func signals(matching rule: DBusMatchRule) async throws -> AsyncStream<DBusMessage> {
         try rule.validate()
+        var rule = rule
+        if worker.isBus, let sender = rule.sender, !sender.hasPrefix(":"), sender != DBusMatchRule.busName {
+            guard let owner = try await nameOwner(sender) else {
+                throw DBusError.remote(name: DBusError.Name.nameHasNoOwner, message: "nobody owns \(sender) on the bus")
+            }
+            rule.sender = owner
+        }
         let id = worker.makeID()
         let (stream, continuation) = AsyncStream<DBusMessage>.makeStream()
         let ruleText = rule.text

@@ -1,7 +1,11 @@
 /// A D-Bus match rule for signals: the bus filters on it (`AddMatch`), and the connection uses it
 /// again to route each signal to the streams that asked for it.
 public struct DBusMatchRule: Sendable, Hashable {
-    /// Only messages from this sender. A well-known name is filtered by the bus only.
+    /// Only messages from this sender, compared exactly with the sender the bus stamped on each
+    /// signal. ``DBusConnection/signals(matching:)`` replaces a well-known name (other than the
+    /// bus's own, ``busName``) with the unique name of its owner when it subscribes, so a signal
+    /// is believed only from the connection that owned the name then: any other client on the bus
+    /// can send a signal with the same path, interface and member, unicast or broadcast.
     public var sender: String?
     public var interface: String?
     public var member: String?
@@ -23,6 +27,10 @@ public struct DBusMatchRule: Sendable, Hashable {
         self.pathNamespace = pathNamespace
         self.arguments = arguments
     }
+
+    /// The name the bus itself sends its signals from (`NameOwnerChanged`, `NameAcquired`); no
+    /// client can send a message with this sender.
+    public static let busName = "org.freedesktop.DBus"
 
     /// The rule text for `org.freedesktop.DBus.AddMatch`.
     public var text: String {
@@ -55,10 +63,12 @@ public struct DBusMatchRule: Sendable, Hashable {
         }
     }
 
-    /// Whether a received signal satisfies this rule.
+    /// Whether a received signal satisfies this rule. The sender is compared exactly: a rule that
+    /// names a well-known name other than ``busName`` matches nothing until
+    /// ``DBusConnection/signals(matching:)`` has pinned it to the name's owner.
     public func matches(_ message: DBusMessage) -> Bool {
         guard message.kind == .signal else { return false }
-        if let sender, sender.hasPrefix(":"), message.sender != sender { return false }
+        if let sender, message.sender != sender { return false }
         if let interface, message.interface != interface { return false }
         if let member, message.member != member { return false }
         if let path, message.path != path { return false }

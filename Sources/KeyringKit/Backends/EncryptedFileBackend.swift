@@ -300,6 +300,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     // MARK: Helpers
 
     private static func resolve(_ keyring: String?) throws(KeyringError) -> String {
+        try EntryValidation.checkKeyring(keyring)
         let name = keyring ?? defaultKeyring
         try EntryValidation.checkKeyringName(name)
         return name

@@ -174,6 +174,7 @@ public struct EnvironmentBackend: KeyringBackend {
     // MARK: Helpers
 
     private func checkKeyring(_ keyring: String?) throws(KeyringError) {
+        try EntryValidation.checkKeyring(keyring)
         if let keyring, keyring != Self.keyringName {
             throw KeyringError(
                 .unsupported,

@@ -164,6 +164,7 @@ public actor MemoryBackend: KeyringBackend {
     // MARK: Helpers
 
     private func resolve(_ keyring: String?) throws(KeyringError) -> String {
+        try EntryValidation.checkKeyring(keyring)
         let name = keyring ?? defaultKeyring
         guard stores[name] != nil else { throw Self.noSuchKeyring(name) }
         return name

@@ -77,16 +77,61 @@ public struct SecretServiceBackend: KeyringBackend {
             if try await collection.isLocked() { try await collection.unlock() }
             let label = label ?? KeyringEntry.defaultLabel(service: service, account: account)
             // Update what any program stored for this service and account, in place.
-            let existing = try await collection.searchItems(Self.lookupAttributes(service: service, account: account))
+            let attributes = Self.lookupAttributes(service: service, account: account)
+            let existing = try await collection.searchItems(attributes)
             if existing.isEmpty {
-                try await collection.createItem(
+                let created = try await collection.createItem(
                     label: label, attributes: writeAttributes(service: service, account: account), secret: secret)
+                try await Self.settleConcurrentCreations(of: attributes, in: collection, created: created)
                 return
             }
             for item in existing {
                 try await item.setSecret(secret)
                 if try await item.label() != label { try await item.setLabel(label) }
             }
+        }
+    }
+
+    /// Leaves one item where writers racing each other created several.
+    ///
+    /// The Secret Service has no "create unless it exists": writers that search at the same time
+    /// all find nothing and all create. So after creating, a writer searches again; when it
+    /// finds more than one item, every writer that does so keeps the same one (the first in
+    /// ``creationOrder(_:_:)``) and deletes the rest. The first item in that order is never
+    /// deleted, and any later one is deleted by its own creator's second search at the latest,
+    /// so once every writer has returned exactly one item is left, holding one of the values
+    /// written (the kept item's, or a later update's).
+    static func settleConcurrentCreations(
+        of attributes: [String: String], in collection: SecretCollection, created: SecretItem
+    ) async throws {
+        let items = try await collection.searchItems(attributes)
+        guard items.count > 1, let kept = items.min(by: { creationOrder($0.path.rawValue, $1.path.rawValue) }) else { return }
+        for item in items where item != kept {
+            do {
+                try await item.delete()
+            } catch let error as SecretServiceError where error.code == .noSuchObject {
+                continue  // another writer deleted it first
+            }
+        }
+    }
+
+    /// A total order of item paths that every writer computes alike: by collection, then by the
+    /// item's last path element, numerically where both are numbers (gnome-keyring and KWallet
+    /// number items in creation order), else as text (KeePassXC uses UUIDs).
+    static func creationOrder(_ a: String, _ b: String) -> Bool {
+        func split(_ path: String) -> (Substring, Substring) {
+            let text = path[...]
+            let slash = text.lastIndex(of: "/") ?? text.startIndex
+            return (text[..<slash], text[text.index(after: slash)...])
+        }
+        let (collectionA, idA) = split(a)
+        let (collectionB, idB) = split(b)
+        if collectionA != collectionB { return collectionA < collectionB }
+        switch (UInt64(idA), UInt64(idB)) {
+        case let (x?, y?): return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return idA < idB
         }
     }
 
@@ -217,6 +262,7 @@ public struct SecretServiceBackend: KeyringBackend {
 
     /// The collection whose path element or label is `name` (or the alias `name`).
     func collection(named name: String) async throws -> SecretCollection {
+        try EntryValidation.checkKeyring(name)
         if let aliased = try await client.collection(alias: name) { return aliased }
         let collections = try await client.collections()
         if let match = collections.first(where: { $0.name == name }) { return match }

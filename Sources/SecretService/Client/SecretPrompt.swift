@@ -47,8 +47,12 @@ public struct SecretPrompt: Sendable {
                         for await signal in completions {
                             let body = try signal.body(matching: "bv")
                             if try body[0].asBool() {
+                                // gnome-keyring answers "dismissed" at once when it has no prompter to show
+                                // the prompt with (no desktop session), not only when a user cancels.
                                 throw SecretServiceError(
-                                    .promptDismissed, "the prompt was dismissed: the operation was cancelled by the user")
+                                    .promptDismissed,
+                                    "the Secret Service's prompt was dismissed: cancelled, or it could not be shown "
+                                        + "(no prompter or desktop session)")
                             }
                             return try body[1].asVariant()
                         }

@@ -497,11 +497,19 @@ public actor SecretServiceClient {
         try await perform("unlocking") { state in
             let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
             let names = objects.map { SecretServiceClient.displayName($0) }.joined(separator: ", ")
-            guard let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
-                .locked,
-                "\(names) is locked and prompting is disabled; unlock it first (for example `keyring unlock`, "
-                    + "or log in to the desktop session), or allow prompts"))
-            else { return done }
+            let result: DBusValue?
+            do {
+                result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                    .locked,
+                    "\(names) is locked, and unlocking it needs a prompt, which is not allowed here; unlock it first "
+                        + "(for example by logging in to the desktop session), or allow prompts"))
+            } catch let error as SecretServiceError where error.code == .promptDismissed {
+                throw SecretServiceError(
+                    .locked,
+                    "\(names) is locked and was not unlocked: the unlock prompt was dismissed (cancelled, or the "
+                        + "Secret Service could not show it: no prompter or desktop session)", underlying: error.underlying)
+            }
+            guard let result else { return done }
             return done + (try result.asObjectPaths())
         }
     }

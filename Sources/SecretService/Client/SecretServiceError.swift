@@ -45,9 +45,11 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
     /// The D-Bus error behind this one, when there is one.
     public let underlying: DBusError?
 
+    /// An error. The message is kept safe to print: control characters escaped, at most about
+    /// 2 KiB, whatever names or peer text went into it.
     public init(_ code: Code, _ message: String, underlying: DBusError? = nil) {
         self.code = code
-        self.message = message
+        self.message = DisplayText.sanitized(message)
         self.underlying = underlying
     }
 
@@ -95,8 +97,8 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
         case .connectionFailed:
             return SecretServiceError(.serviceUnavailable, "\(what): \(error.message)", underlying: error)
         case .disconnected, .closed:
-            return SecretServiceError(
-                .serviceVanished, "\(what): the D-Bus connection was lost (\(error.message)); try again", underlying: error)
+            // The DBus layer's message already says the connection is gone, and how.
+            return SecretServiceError(.serviceVanished, "\(what): \(error.message); try again", underlying: error)
         case .timedOut:
             return SecretServiceError(.timedOut, "\(what): the Secret Service did not answer in time", underlying: error)
         case .typeMismatch:

@@ -1,5 +1,5 @@
-/// Bytes that hold key or secret material: kept out of swap where the system allows it,
-/// wiped when released, never printed.
+/// Bytes that hold key or secret material: on pages of their own that are kept out of swap where
+/// the system allows it and out of core dumps, wiped when released, never printed.
 ///
 /// A reference type so that copies share one buffer and exactly one owner frees it.
 /// Wraps `sodium_mlock`/`sodium_munlock` through ``Sodium``.
@@ -11,14 +11,27 @@ public final class SecureBytes: @unchecked Sendable {
     /// The number of bytes held.
     public let count: Int
 
+    /// Whether ``storage`` came from ``Sodium/allocateGuarded(_:)`` (else from the heap, wiped all the same).
+    private let isGuarded: Bool
+
     /// Zero-filled secure storage of `count` bytes.
+    ///
+    /// The bytes get pages of their own (`sodium_malloc`): locked out of swap where the memory
+    /// limit allows, excluded from core dumps, with guard pages around them. When the system
+    /// refuses another mapping (about 16,000 live buffers hit `vm.max_map_count`), the bytes go
+    /// on the heap instead, still wiped when released.
     public init(count: Int) {
         precondition(count >= 0)
         self.count = count
         // Never allocate zero bytes: keeps baseAddress non-nil for C calls.
-        storage = .allocate(byteCount: max(count, 1), alignment: 16)
-        storage.initializeMemory(as: UInt8.self, repeating: 0)
-        Sodium.lock(storage)
+        if let guarded = Sodium.allocateGuarded(count) {
+            storage = guarded
+            isGuarded = true
+        } else {
+            storage = .allocate(byteCount: max(count, 1), alignment: 16)
+            storage.initializeMemory(as: UInt8.self, repeating: 0)
+            isGuarded = false
+        }
     }
 
     /// Copies `bytes` into secure storage. The caller remains responsible for wiping its copy.
@@ -41,8 +54,12 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        Sodium.unlock(storage)  // zeroes, then unlocks
-        storage.deallocate()
+        if isGuarded {
+            Sodium.freeGuarded(storage)  // zeroes, unlocks, unmaps
+        } else {
+            Sodium.wipe(storage)
+            storage.deallocate()
+        }
     }
 
     /// Calls `body` with a read-only view of exactly `count` bytes; `baseAddress` is never nil.

@@ -5,11 +5,13 @@ struct PromptProxy {
     let connection: DBusConnection
     let path: DBusObjectPath
 
-    /// Subscribes to `Completed(b dismissed, v result)` for this prompt, from the daemon only
-    /// (any client on the bus can send a signal). Subscribe before ``prompt(windowID:)``.
+    /// Subscribes to `Completed(b dismissed, v result)` for this prompt, from the Secret Service's
+    /// current owner only (any client on the bus can send a `Completed` on this path). Subscribe
+    /// before ``prompt(windowID:)``.
     func completions() async throws -> AsyncStream<DBusMessage> {
         try await connection.signals(matching: DBusMatchRule(
-            sender: SecretServiceNames.busName, interface: SecretServiceNames.promptInterface, member: "Completed", path: path))
+            sender: SecretServiceNames.busName, interface: SecretServiceNames.promptInterface, member: "Completed",
+            path: path))
     }
 
     private var object: SecretServiceObject {

@@ -29,7 +29,10 @@ struct DiagnoseCommand: AsyncParsableCommand {
         switch options.output {
         case .plain:
             let lines = diagnoses.map(\.description) + [chosenLine]
-            try StandardStreams.writeOut(lines.joined(separator: "\n") + "\n")
+            // Diagnoses carry names read from the Secret Service.
+            let text = lines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+                .map { DisplayText.sanitized(String($0)) }.joined(separator: "\n")
+            try StandardStreams.writeOut(text + "\n")
         case .json:
             let backends = diagnoses.map { diagnosis in
                 JSONValue.object([

@@ -59,7 +59,15 @@ struct GetCommand: AsyncParsableCommand {
         let printsUsername = mode == .creds
         switch context.options.output {
         case .plain:
-            if printsUsername { try StandardStreams.writeOut(account + "\n") }
+            if printsUsername {
+                // The first line is the user name, the second the password: a name with a line
+                // break in it would hand the reader another password.
+                guard !account.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                    throw CommandExit(
+                        .failure, "the stored user name has control characters (a line break?), which plain output cannot carry; use --output json")
+                }
+                try StandardStreams.writeOut(account + "\n")
+            }
             try secret.withUnsafeBytes { bytes throws(CommandExit) in try StandardStreams.writeOut(bytes) }
             try StandardStreams.writeOut("\n")
         case .json:

@@ -41,7 +41,13 @@ struct GitCredentialCommand: AsyncParsableCommand {
             guard printable else {
                 throw CommandExit(.failure, "the stored password for \(key.url) has a newline or NUL, which git's protocol cannot carry")
             }
-            if let username = found.username { try StandardStreams.writeOut("username=\(username)\n") }
+            if let username = found.username {
+                // A line break in the name would let a stored item add lines (a password) to git's input.
+                guard !username.utf8.contains(where: { $0 == 0x0A || $0 == 0 }) else {
+                    throw CommandExit(.failure, "the stored user name for \(key.url) has a newline or NUL, which git's protocol cannot carry")
+                }
+                try StandardStreams.writeOut("username=\(username)\n")
+            }
             try StandardStreams.writeOut("password=")
             try found.password.withUnsafeBytes { bytes throws(CommandExit) in try StandardStreams.writeOut(bytes) }
             try StandardStreams.writeOut("\n")

@@ -16,7 +16,7 @@ struct KeyringsCommand: AsyncParsableCommand {
         let keyrings = try await context.open().keyrings()
         switch options.output {
         case .plain:
-            try StandardStreams.writeOut(keyrings.map { "\($0)\n" }.joined())
+            try StandardStreams.writeOut(keyrings.map { DisplayText.escaped("\($0)") + "\n" }.joined())
         case .json:
             let values = keyrings.map { info in
                 JSONValue.object([("name", .string(info.name)), ("locked", .bool(info.isLocked)), ("default", .bool(info.isDefault))])

@@ -23,13 +23,16 @@ struct ListCommand: AsyncParsableCommand {
         if let service {
             let accounts = try await keyring.accounts(service: service)
             switch options.output {
-            case .plain: try StandardStreams.writeOut(accounts.map { $0 + "\n" }.joined())
+            // Names are escaped (control characters, backslash): one entry is always one line.
+            case .plain: try StandardStreams.writeOut(accounts.map { DisplayText.escaped($0) + "\n" }.joined())
             case .json: try StandardStreams.writeOut(JSONValue.array(accounts.map { .string($0) }).text + "\n")
             }
         } else {
             let entries = try await keyring.search()
             switch options.output {
-            case .plain: try StandardStreams.writeOut(entries.map { "\($0.service)\t\($0.account)\n" }.joined())
+            case .plain:
+                try StandardStreams.writeOut(
+                    entries.map { "\(DisplayText.escaped($0.service))\t\(DisplayText.escaped($0.account))\n" }.joined())
             case .json: try StandardStreams.writeOut(JSONValue.array(entries.map(\.json)).text + "\n")
             }
         }

@@ -21,7 +21,7 @@ struct SearchCommand: AsyncParsableCommand {
         var wanted: [String: String] = [:]
         for pair in attributes {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw CommandExit.usage("'\(pair)' is not ATTRIBUTE=VALUE; write for example service=example.org")
+                throw CommandExit.usage("an argument is not ATTRIBUTE=VALUE (not shown); write for example service=example.org")
             }
             wanted[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
@@ -30,12 +30,14 @@ struct SearchCommand: AsyncParsableCommand {
         let entries = try await context.open().search(wanted)
         switch options.output {
         case .plain:
+            // Everything escaped (control characters, backslash): a name cannot forge a line.
+            let show = DisplayText.escaped
             let blocks = entries.map { entry in
                 var lines = [
-                    "label = \(entry.label)", "keyring = \(entry.keyring)",
-                    "service = \(entry.service)", "username = \(entry.account)",
+                    "label = \(show(entry.label))", "keyring = \(show(entry.keyring))",
+                    "service = \(show(entry.service))", "username = \(show(entry.account))",
                 ]
-                lines += entry.attributes.sorted { $0.key < $1.key }.map { "attribute.\($0.key) = \($0.value)" }
+                lines += entry.attributes.sorted { $0.key < $1.key }.map { "attribute.\(show($0.key)) = \(show($0.value))" }
                 return lines.joined(separator: "\n") + "\n"
             }
             try StandardStreams.writeOut(blocks.joined(separator: "\n"))

@@ -43,23 +43,32 @@ struct SetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the context copies the environment: the variable's value is taken out of it.
+        var fromVariable = try fromEnvironment.map { variable throws(CommandExit) in try Self.take(variable) }
         let context = CommandContext(options)
-        if context.isDisabled { return }
-        var bytes = try readSecret(context)
+        if context.isDisabled {
+            if fromVariable != nil { StandardStreams.wipe(&fromVariable!) }
+            return
+        }
+        var bytes = try fromVariable ?? readSecret(context)
         let secret = bytes.withUnsafeBytes { Keyring.secret(copying: $0) }
         StandardStreams.wipe(&bytes)
         let keyring = try await context.open()
         try await keyring.set(secret, service: service, account: username, label: label)
     }
 
-    /// The secret's bytes, from wherever this invocation says. The caller wipes them.
-    private func readSecret(_ context: CommandContext) throws(CommandExit) -> [UInt8] {
-        if let variable = fromEnvironment {
-            guard let value = ProcessEnvironment.rawValue(of: variable) else {
-                throw CommandExit.usage("the environment variable \(variable) is not set; export it, or leave out --from-env")
-            }
-            return value
+    /// The value of `variable`, which is then removed from this process's environment (its
+    /// bytes overwritten where /proc/PID/environ shows them). The caller wipes the result.
+    private static func take(_ variable: String) throws(CommandExit) -> [UInt8] {
+        guard let value = ProcessEnvironment.rawValue(of: variable) else {
+            throw CommandExit.usage("the environment variable named by --from-env is not set; export it, or leave out --from-env")
         }
+        ProcessEnvironment.remove(variable)
+        return value
+    }
+
+    /// The secret's bytes, from the terminal or standard input. The caller wipes them.
+    private func readSecret(_ context: CommandContext) throws(CommandExit) -> [UInt8] {
         if StandardStreams.isTerminal(0) {
             guard context.mayPrompt else {
                 throw CommandExit(.locked, "set needs the secret but --no-prompt forbids asking; pipe it on standard input or use --from-env VAR")

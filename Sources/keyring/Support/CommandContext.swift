@@ -27,6 +27,23 @@ struct CommandContext {
     /// Whether prompting on the terminal is allowed at all.
     var mayPrompt: Bool { !options.noPrompt }
 
+    /// Whether the Secret Service may show a prompt (an unlock dialog on the desktop): not with
+    /// `--no-prompt`, and only when someone can answer it: the process has a terminal (whose
+    /// user sees the command wait and can interrupt it) or a desktop session to show it on
+    /// (`DISPLAY` or `WAYLAND_DISPLAY`). Otherwise a locked collection fails at once with
+    /// status 3 instead of waiting for a dialog nobody sees. `KEYRING_PROMPT=always` allows
+    /// prompts regardless (a program that knows its user will answer), `never` forbids them.
+    var serviceMayPrompt: Bool {
+        guard mayPrompt else { return false }
+        switch environment["KEYRING_PROMPT"]?.lowercased() {
+        case "always": return true
+        case "never": return false
+        default: break
+        }
+        let display = [environment["DISPLAY"], environment["WAYLAND_DISPLAY"]].contains { !($0 ?? "").isEmpty }
+        return display || Terminal.isAvailable
+    }
+
     /// The backend request from `-b`, or automatic.
     func backendRequest() throws(CommandExit) -> BackendRequest {
         guard let name = options.backend else { return .automatic }
@@ -44,7 +61,7 @@ struct CommandContext {
         }
         var environment = self.environment
         // The Secret Service backend reads this: a locked collection fails at once, no prompt.
-        if !mayPrompt { environment["KEYRING_NO_PROMPT"] = "1" }
+        if !serviceMayPrompt { environment["KEYRING_NO_PROMPT"] = "1" }
         return BackendSelection(
             backend: kind, environment: environment,
             passwordProvider: mayPrompt ? PasswordPrompt.provider : nil)

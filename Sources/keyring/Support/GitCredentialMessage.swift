@@ -21,11 +21,19 @@ struct GitCredentialMessage {
             }
             let key = String(decoding: line[..<equals], as: UTF8.self)
             let value = line[(equals + 1)...]
+            // Names become keys of stored entries: decoded strictly, never with replacement
+            // characters that would make two different names one.
+            func text() throws(CommandExit) -> String {
+                guard let text = String(validating: value, as: UTF8.self) else {
+                    throw CommandExit.usage("git sent a \(key) that is not valid UTF-8 (not shown); nothing was read or stored")
+                }
+                return text
+            }
             switch key {
-            case "protocol": `protocol` = String(decoding: value, as: UTF8.self)
-            case "host": host = String(decoding: value, as: UTF8.self)
-            case "path": path = String(decoding: value, as: UTF8.self)
-            case "username": username = String(decoding: value, as: UTF8.self)
+            case "protocol": `protocol` = try text()
+            case "host": host = try text()
+            case "path": path = try text()
+            case "username": username = try text()
             case "password":
                 // In place: binding the array to another variable would wipe a copy.
                 if password != nil { StandardStreams.wipe(&password!) }
