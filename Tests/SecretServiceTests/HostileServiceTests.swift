@@ -461,12 +461,18 @@ struct HostileServiceTests {
                 }
                 await client.disconnect()
             }
-            // A dismissal is a dismissal.
+            // A dismissal is a dismissal: an unlock that was refused leaves the item locked.
             f.server.behaveWell()
             f.server.setLocked(true)
             f.server.behave { $0.prompts = .dismiss }
             let client = f.client()
-            await expectFailure(.promptDismissed, "dismissed") { _ = try await client.lookup(F.attributes) }
+            await expectFailure(.locked, "dismissed unlock") { _ = try await client.lookup(F.attributes) }
+            f.server.setLocked(false)
+            f.server.behave { $0.createItemNeedsPrompt = true }
+            let login = SecretCollection.at(HostileSecretService.collectionPath, client: client)
+            await expectFailure(.promptDismissed, "dismissed creation") {
+                _ = try await login.createItem(label: "x", attributes: ["x": "1"], secret: Secret("y"))
+            }
             await client.disconnect()
         }
     }
@@ -487,35 +493,48 @@ struct HostileServiceTests {
     // MARK: - Replies that never come, and a server that goes away
 
     @Test func repliesThatNeverComeEndAtTheCallDeadline() async throws {
-        let cases = ["OpenSession", "SearchItems", "GetSecret", "Unlock", "Prompt", "Get:Collections", "CreateItem"]
-        try await withHostile { f in
+        let cases = [
+            "OpenSession", "SearchItems", "GetSecret", "GetSecrets", "Unlock", "Prompt", "ReadAlias", "Get:Collections",
+            "GetAll", "CreateItem",
+        ]
+        // Each on a bus and server of its own, all at once: the waits overlap.
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for member in cases {
-                f.server.behaveWell()
-                f.server.setLocked(member == "Unlock" || member == "Prompt")
-                f.server.behave { $0.replies[member] = .never }
-                let client = f.client(callTimeout: F.shortTimeout)
-                let error = await expectFailure(.timedOut, within: F.shortTimeout + .seconds(4), "\(member) never answered") {
-                    switch member {
-                    case "Get:Collections": _ = try await client.collections()
-                    case "CreateItem":
-                        _ = try await SecretCollection.at(HostileSecretService.collectionPath, client: client)
-                            .createItem(label: "x", attributes: [:], secret: Secret("y"))
-                    default: _ = try await client.lookup(F.attributes)
+                group.addTask {
+                    try await withHostile(locked: member == "Unlock" || member == "Prompt") { f in
+                        f.server.behave { $0.replies[member] = .never }
+                        let client = f.client(callTimeout: F.shortTimeout)
+                        let error = await expectFailure(.timedOut, within: F.shortTimeout + .seconds(5), "\(member) never answered") {
+                            switch member {
+                            case "Get:Collections": _ = try await client.collections()
+                            case "ReadAlias": _ = try await client.defaultCollection()
+                            case "GetAll": _ = try await SecretItem.at(f.item, client: client).info()
+                            case "GetSecrets": _ = try await client.secrets(for: [SecretItem.at(f.item, client: client)])
+                            case "CreateItem":
+                                _ = try await SecretCollection.at(HostileSecretService.collectionPath, client: client)
+                                    .createItem(label: "x", attributes: [:], secret: Secret("y"))
+                            default: _ = try await client.lookup(F.attributes)
+                            }
+                        }
+                        #expect(error?.message.contains("in time") == true, "\(error?.message ?? "")")
+                        await client.disconnect()
                     }
                 }
-                #expect(error?.message.contains("in time") == true, "\(error?.message ?? "")")
-                await client.disconnect()
             }
             // An alias that is never read back does not stop a lookup that does not need it.
-            f.server.behaveWell()
-            f.server.behave { $0.replies["ReadAlias"] = .never }
-            let client = f.client(callTimeout: F.shortTimeout)
-            let clock = ContinuousClock()
-            let start = clock.now
-            let found = try await client.lookup(F.attributes)
-            #expect(found?.stringValue == F.secret)
-            #expect(clock.now - start < F.shortTimeout + .seconds(4))
-            await client.disconnect()
+            group.addTask {
+                try await withHostile { f in
+                    f.server.behave { $0.replies["ReadAlias"] = .never }
+                    let client = f.client(callTimeout: F.shortTimeout)
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let found = try await client.lookup(F.attributes)
+                    #expect(found?.stringValue == F.secret)
+                    #expect(clock.now - start < F.shortTimeout + .seconds(5))
+                    await client.disconnect()
+                }
+            }
+            try await group.waitForAll()
         }
     }
 
