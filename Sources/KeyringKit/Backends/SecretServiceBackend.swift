@@ -154,12 +154,24 @@ public struct SecretServiceBackend: KeyringBackend {
         return Array(Set(entries.map(\.account))).sorted()
     }
 
+    /// The most items ``search(attributes:keyring:)`` reads the properties of: a search that
+    /// finds more fails instead of taking a round trip for each (a daemon can answer a search
+    /// with hundreds of thousands of paths).
+    public static let searchLimit = 10_000
+
     public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
         try await translating("searching") {
             let items = try await items(matching: attributes, keyring: keyring)
+            guard items.count <= Self.searchLimit else {
+                throw KeyringError(
+                    .backendFailure,
+                    "the Secret Service found \(items.count) items, more than the \(Self.searchLimit) that one search "
+                        + "reads (each takes a round trip); narrow it down, for example with keyring search service=NAME")
+            }
             var entries: [KeyringEntry] = []
-            for item in items {
-                let info = try await item.info()
+            // Read with calls in flight side by side; an item deleted since the search is left out.
+            for (item, info) in zip(items, try await client.infos(of: items)) {
+                guard let info else { continue }
                 entries.append(KeyringEntry(
                     service: info.attributes["service"] ?? "",
                     account: info.attributes["username"] ?? info.attributes["account"] ?? info.attributes["user"] ?? "",
