@@ -15,17 +15,20 @@ import SecretService
 /// falls back to memory or to plain text.
 public struct BackendSelection: Sendable {
     /// Looks for a reachable Secret Service: the backend on success, or why not.
-    package typealias SecretServiceProbe = @Sendable (_ environment: [String: String]) async -> Result<any KeyringBackend, KeyringError>
+    package typealias SecretServiceProbe = @Sendable (_ environment: [String: String], _ preparation: Preparation?) async
+        -> Result<any KeyringBackend, KeyringError>
 
     /// The probe used unless a test replaces it: the Secret Service counts as reachable when
     /// something owns `org.freedesktop.secrets` on the session bus or the bus can start it, as
     /// in Python keyring. The bus answers that, so the probe waits for no daemon; the connection
     /// and the encrypted session it starts opening are the backend's, so the probe costs no
     /// extra round trip. `KEYRING_NO_PROMPT=1` makes locked collections fail fast.
-    package static let builtInSecretServiceProbe: SecretServiceProbe = { environment in
+    package static let builtInSecretServiceProbe: SecretServiceProbe = { environment, preparation in
         do {
             let allowsPrompts = !["1", "true", "yes"].contains(environment["KEYRING_NO_PROMPT"]?.lowercased() ?? "")
-            let client = SecretServiceClient(options: try .init(sessionBusIn: environment, allowsPrompts: allowsPrompts))
+            let client = SecretServiceClient(
+                options: try .init(sessionBusIn: environment, allowsPrompts: allowsPrompts),
+                preparation: preparation?.secretService)
             try await client.checkAvailability()
             return .success(SecretServiceBackend(client: client))
         } catch let error as SecretServiceError {
@@ -35,36 +38,53 @@ public struct BackendSelection: Sendable {
         }
     }
 
+    /// What ``choose()`` will probably need, started ahead of time: the Secret Service's
+    /// connection and session, or only the session's key pair (``SecretServicePreparation``).
+    ///
+    /// A short-lived program makes one first thing (``prepare(backend:environment:)``) and puts
+    /// it in the selection it makes later; the choice then finds the session under way. It
+    /// serves one Secret Service client, once.
+    public struct Preparation: Sendable {
+        let secretService: SecretServicePreparation
+
+        /// Whether a connection to the bus was started (not only a key pair).
+        public var isConnecting: Bool { secretService.isConnecting }
+        /// Whether what was prepared is still waiting to be used.
+        public var isPending: Bool { secretService.isPending }
+
+        /// Closes a connection that no backend adopted, once the daemon has answered what it
+        /// must; a program about to exit calls it.
+        public func close() async { await secretService.close() }
+    }
+
     /// Starts, in the background, the Secret Service connection and session that ``choose()``
     /// will open anyway, when nothing but the bus can decide the choice: `backend` is the Secret
     /// Service or `nil`, `KEYRING_BACKEND` names it or nothing, and there is no configuration
     /// file. When only a configuration file might choose otherwise, it starts just the session's
-    /// key pair; when another backend is named, nothing. For a short-lived program, called
-    /// before it reads its environment and configuration: `choose()` then finds the session
-    /// under way (``SecretServiceClient/prepareSession(connectingWith:)``).
+    /// key pair; when another backend is named, nothing.
     /// - Parameters:
     ///   - backend: the backend the program insists on, or `nil`.
     ///   - environment: looks up a variable (the process environment, read lazily).
-    public static func prepareSecretService(backend: BackendKind?, environment: (String) -> String?) {
-        guard backend == nil || backend == .secretService else { return }
+    /// - Returns: what was started, for ``preparation``; `nil` when nothing was.
+    public static func prepare(backend: BackendKind?, environment: (String) -> String?) -> Preparation? {
+        guard backend == nil || backend == .secretService else { return nil }
         if backend == nil {
             let named = environment("KEYRING_BACKEND")?.trimmedWhitespace.lowercased() ?? ""
-            guard named.isEmpty || named == "auto" || named == BackendKind.secretService.rawValue else { return }
+            guard named.isEmpty || named == "auto" || named == BackendKind.secretService.rawValue else { return nil }
             if named != BackendKind.secretService.rawValue {
                 var lookup: [String: String] = [:]
                 for name in ["XDG_CONFIG_HOME", "HOME"] { lookup[name] = environment(name) }
                 // A configuration file may choose another backend: leave the bus alone, and
                 // only start the key pair, which costs nothing outside this process.
                 guard let path = BackendConfiguration.defaultPath(environment: lookup), isAbsent(path) else {
-                    SecretServiceClient.prepareSession()
-                    return
+                    return Preparation(secretService: SecretServicePreparation())
                 }
             }
         }
         var lookup: [String: String] = [:]
         for name in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] { lookup[name] = environment(name) }
-        guard let options = try? SecretServiceClient.Options(sessionBusIn: lookup) else { return }
-        SecretServiceClient.prepareSession(connectingWith: options)
+        guard let options = try? SecretServiceClient.Options(sessionBusIn: lookup) else { return nil }
+        return Preparation(secretService: SecretServicePreparation(connectingWith: options))
     }
 
     /// Whether nothing is at `path` (an unreadable directory counts as something).
@@ -94,6 +114,8 @@ public struct BackendSelection: Sendable {
     public var configurationPath: String?
     /// Handed to the encrypted file backend, to ask for passwords.
     public var passwordProvider: PasswordProvider?
+    /// What ``prepare(backend:environment:)`` started, for the Secret Service client to use.
+    public var preparation: Preparation?
     /// Finds the Secret Service; replaceable by tests in this package.
     package var secretServiceProbe: SecretServiceProbe = BackendSelection.builtInSecretServiceProbe
 
@@ -104,16 +126,19 @@ public struct BackendSelection: Sendable {
     ///   - configurationPath: The configuration file; `nil` for
     ///     `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
     ///   - passwordProvider: Asked for encrypted-file passwords when none is configured.
+    ///   - preparation: What ``prepare(backend:environment:)`` started, if anything.
     public init(
         backend: BackendKind? = nil,
         environment: [String: String]? = nil,
         configurationPath: String? = nil,
-        passwordProvider: PasswordProvider? = nil
+        passwordProvider: PasswordProvider? = nil,
+        preparation: Preparation? = nil
     ) {
         self.backend = backend
         self.environment = environment ?? ProcessInfo.processInfo.environment
         self.configurationPath = configurationPath ?? BackendConfiguration.defaultPath(environment: self.environment)
         self.passwordProvider = passwordProvider
+        self.preparation = preparation
     }
 
     /// Chooses and creates the backend.
@@ -134,7 +159,7 @@ public struct BackendSelection: Sendable {
         if let kind = configuration?.backend {
             return try await make(kind, because: "backend = \(kind) in \(configurationPath ?? "the configuration")")
         }
-        switch await secretServiceProbe(environment) {
+        switch await secretServiceProbe(environment, preparation) {
         case .success(let backend):
             return Choice(backend: backend, kind: .secretService, reason: "automatic: the Secret Service is reachable")
         case .failure(let error):
@@ -157,9 +182,10 @@ public struct BackendSelection: Sendable {
         for kind in BackendKind.allCases {
             switch kind {
             case .secretService:
-                switch await secretServiceProbe(environment) {
+                switch await secretServiceProbe(environment, preparation) {
                 case .success(let backend):
                     results.append(await backend.diagnose())
+                    await backend.close()
                 case .failure(let error):
                     let bus = environment["DBUS_SESSION_BUS_ADDRESS"].map { "session bus: \($0)" } ?? "session bus: DBUS_SESSION_BUS_ADDRESS is not set"
                     results.append(BackendDiagnosis(backend: kind.rawValue, isUsable: false, reason: error.message, details: [bus]))
@@ -177,7 +203,7 @@ public struct BackendSelection: Sendable {
     private func make(_ kind: BackendKind, because reason: String) async throws(KeyringError) -> Choice {
         switch kind {
         case .secretService:
-            switch await secretServiceProbe(environment) {
+            switch await secretServiceProbe(environment, preparation) {
             case .success(let backend):
                 return Choice(backend: backend, kind: kind, reason: reason)
             case .failure(let error):

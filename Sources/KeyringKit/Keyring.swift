@@ -157,6 +157,12 @@ public struct Keyring: Sendable {
         return try await backend.delete(service: service, account: account, keyring: keyring)
     }
 
+    /// Finishes the backend's outstanding work and releases its connections
+    /// (``KeyringBackend/close()``). Call it after the last use, before the program exits.
+    public func close() async {
+        await backend.close()
+    }
+
     // MARK: Keyrings
 
     /// Lists the backend's keyrings.

@@ -93,9 +93,18 @@ public protocol KeyringBackend: Sendable {
 
     /// Checks whether the backend can be used here and says exactly why or why not. Never throws.
     func diagnose() async -> BackendDiagnosis
+
+    /// Finishes what the backend has outstanding (a Secret Service session request the daemon
+    /// has not answered yet) and releases its connections, within the backend's own deadlines.
+    /// A program calls it after its last use, before it exits or `exec`s; the backend stays
+    /// usable (it reconnects). The default does nothing.
+    func close() async
 }
 
 extension KeyringBackend {
+    /// Does nothing: most backends hold nothing that outlives a call.
+    public func close() async {}
+
     /// Throws ``KeyringError/Code/unsupported``.
     public func keyrings() async throws -> [KeyringInfo] {
         throw KeyringError.unsupported("listing keyrings", backend: name)

@@ -47,9 +47,9 @@ struct KeyringCommand: AsyncParsableCommand {
         let request = get.settings.backend.map { try? BackendRequest(parsing: $0) } ?? .automatic
         switch request {
         case .automatic:
-            BackendSelection.prepareSecretService(backend: nil, environment: ProcessEnvironment.value(of:))
+            CommandSession.keep(BackendSelection.prepare(backend: nil, environment: ProcessEnvironment.value(of:)))
         case .kind(.secretService):
-            BackendSelection.prepareSecretService(backend: .secretService, environment: ProcessEnvironment.value(of:))
+            CommandSession.keep(BackendSelection.prepare(backend: .secretService, environment: ProcessEnvironment.value(of:)))
         default:
             break
         }
@@ -59,7 +59,7 @@ struct KeyringCommand: AsyncParsableCommand {
     /// once the process may exit: with nothing left unanswered at the Secret Service.
     static func main(arguments: [String]) async -> Int32 {
         let status = await execute(arguments: arguments)
-        await SecretServiceBackend.waitForPendingRequests()
+        await CommandSession.close()
         return status
     }
 
@@ -92,6 +92,9 @@ struct KeyringCommand: AsyncParsableCommand {
         } catch let error as KeyringError {
             report(error.message)
             return ExitStatus(error).rawValue
+        } catch is CancellationError {
+            report("the command was cancelled before it finished")
+            return ExitStatus.failure.rawValue
         } catch {
             // Argument parser outcomes: help, completion scripts, usage errors, ExitCode.
             let code = exitCode(for: error)
@@ -107,7 +110,9 @@ struct KeyringCommand: AsyncParsableCommand {
                 StandardStreams.writeError(lines.map { DisplayText.sanitized(String($0)) }.joined(separator: "\n"))
             }
             if error is ExitCode { return code.rawValue }
-            return ExitStatus.usage.rawValue
+            // The parser's own errors (unknown options, missing arguments, validate()) are usage
+            // errors; anything else a command threw is a failure, never a usage error.
+            return code == .validationFailure ? ExitStatus.usage.rawValue : ExitStatus.failure.rawValue
         }
     }
 

@@ -28,7 +28,7 @@ final class CLIFixture: Sendable {
     let directory: URL
     /// The whole environment `keyring` runs with.
     let environment: [String: String]
-    private let bus: TestBus?
+    let bus: TestBus?
 
     /// The password of the file backend's keyrings in these tests.
     static let filePassword = "file-password-for-tests"
@@ -40,7 +40,8 @@ final class CLIFixture: Sendable {
         return productsDirectory.appendingPathComponent("keyring").path
     }
 
-    init(_ backend: CLIBackend) throws {
+    /// - Parameter prompter: for the Secret Service, the bus name gnome-keyring sends its prompts to.
+    init(_ backend: CLIBackend, prompter: String? = nil) throws {
         self.backend = backend
         directory = URL(fileURLWithPath: NSTemporaryDirectory(), isDirectory: true)
             .appendingPathComponent("keyring-cli-\(UUID().uuidString.prefix(8))", isDirectory: true)
@@ -64,7 +65,7 @@ final class CLIFixture: Sendable {
             environment["KEYRING_BACKEND"] = "file"
             environment["KEYRING_FILE_PASSWORD"] = Self.filePassword
         case .secretService:
-            let bus = try TestBus.start()
+            let bus = try TestBus.start(prompter: prompter)
             self.bus = bus
             environment.merge(bus.environment) { $1 }
             environment["PATH"] = path

@@ -19,7 +19,7 @@ struct BackendSelectionTests {
             try configuration.write(toFile: home.path + "/config/swift-keyring/config", atomically: true, encoding: .utf8)
         }
         var selection = BackendSelection(backend: backend, environment: env)
-        selection.secretServiceProbe = { _ in
+        selection.secretServiceProbe = { _, _ in
             if let secretService { return .success(secretService) }
             return .failure(KeyringError(.noStorageAccess, "org.freedesktop.secrets is not on the session bus"))
         }
@@ -128,7 +128,6 @@ struct BackendSelectionTests {
         #expect(noPassword[1].reason.contains("KEYRING_FILE_PASSWORD"))
     }
 
-    /// Serial with the other tests (scripts/test): what is prepared is the process's.
     @Test("preparing connects only when nothing but the bus can decide the backend")
     func preparingTouchesTheBusOnlyWhenTheChoiceWould() async throws {
         let bus = try await TestBus.startAsync(keyring: true)
@@ -137,23 +136,23 @@ struct BackendSelectionTests {
         var environment = bus.environment
         environment["XDG_CONFIG_HOME"] = home.path + "/config"
         let lookup = { (name: String) in environment[name] }
-        let client = SecretServiceClient(options: try .init(sessionBusIn: environment))
 
-        BackendSelection.prepareSecretService(backend: .file, environment: lookup)
-        #expect(!SecretServiceClient.hasPreparedSession)
+        #expect(BackendSelection.prepare(backend: .file, environment: lookup) == nil)
 
         try FileManager.default.createDirectory(atPath: home.path + "/config/swift-keyring", withIntermediateDirectories: true)
         try "backend = file\n".write(toFile: home.path + "/config/swift-keyring/config", atomically: true, encoding: .utf8)
-        BackendSelection.prepareSecretService(backend: nil, environment: lookup)
-        #expect(SecretServiceClient.hasPreparedSession && !SecretServiceClient.hasPreparedConnection)
+        let keyPairOnly = try #require(BackendSelection.prepare(backend: nil, environment: lookup))
+        #expect(keyPairOnly.isPending && !keyPairOnly.isConnecting)
 
         environment["KEYRING_BACKEND"] = "secret-service"
-        BackendSelection.prepareSecretService(backend: nil, environment: { environment[$0] })
-        #expect(SecretServiceClient.hasPreparedConnection)
-        try await client.checkAvailability()  // adopts it
-        #expect(!SecretServiceClient.hasPreparedSession)
-        #expect(try await client.isSessionEncrypted)
-        await client.disconnect()
+        let connecting = try #require(BackendSelection.prepare(backend: nil, environment: { environment[$0] }))
+        #expect(connecting.isConnecting)
+        var selection = BackendSelection(environment: environment, preparation: connecting)
+        selection.configurationPath = nil
+        let choice = try await selection.choose()  // adopts it
+        #expect(choice.kind == .secretService)
+        #expect(!connecting.isPending)
+        await choice.backend.close()
     }
 
     @Test("configuration path follows XDG_CONFIG_HOME, else HOME")

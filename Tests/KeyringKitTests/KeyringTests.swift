@@ -71,3 +71,37 @@ struct KeyringTests {
         #expect(try await keyring.get(service: "s", account: "a") == nil)
     }
 }
+
+/// An empty keyring name once reached gnome-keyring's in-memory `session` collection (its
+/// label is empty): every backend refuses it, and other names no keyring can have.
+@Suite("keyring names")
+struct KeyringNameTests {
+    static let invalid = ["", "   ", "tab\there", "esc\u{1b}[0m", "nul\u{0}", String(repeating: "n", count: 256)]
+
+    @Test("every built-in backend and the front refuse empty and invalid keyring names")
+    func refused() async throws {
+        let directory = try TemporaryDirectory()
+        let backends: [any KeyringBackend] = [
+            MemoryBackend(), EnvironmentBackend(environment: [:]),
+            EncryptedFileBackend(directory: directory.keyrings, password: SecureBytes(utf8: "pw"), kdf: .minimum),
+            SecretServiceBackend(client: SecretServiceClient(options: .init(bus: .address("unix:path=/nonexistent/bus")))),
+        ]
+        for backend in backends {
+            for name in Self.invalid {
+                await #expect(throws: KeyringError.self, "\(backend.name) \(name.debugDescription)") {
+                    try await backend.set(Secret("x"), service: "s", account: "a", keyring: name, label: nil)
+                }
+                await #expect("\(backend.name) get") {
+                    _ = try await backend.get(service: "s", account: "a", keyring: name)
+                } throws: { ($0 as? KeyringError)?.code == .invalidArgument }
+                let front = Keyring(backend: backend, keyring: name)
+                await #expect("\(backend.name) front") {
+                    _ = try await front.get(service: "s", account: "a")
+                } throws: { ($0 as? KeyringError)?.code == .invalidArgument }
+                await #expect("\(backend.name) lock") {
+                    try await front.lock()
+                } throws: { ($0 as? KeyringError)?.code == .invalidArgument }
+            }
+        }
+    }
+}

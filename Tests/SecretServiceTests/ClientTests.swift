@@ -273,34 +273,56 @@ struct ClientTests {
         await expectCode(.serviceUnavailable) { try await noBus.checkAvailability() }
     }
 
-    @Test func aPreparedKeyPairServesTheNextSessionOnly() async throws {
+    @Test func aPreparedKeyPairServesTheFirstSessionOnly() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }
-        SecretServiceClient.prepareSession()
-        SecretServiceClient.prepareSession()  // one at a time
-        #expect(SecretServiceClient.hasPreparedSession)
-        try await f.client.connect()
-        #expect(!SecretServiceClient.hasPreparedSession)
-        #expect(try await f.client.isSessionEncrypted)
-        let other = f.client()
-        try await other.connect()  // makes its own
-        #expect(try await other.isSessionEncrypted)
-        await other.disconnect()
+        let preparation = SecretServicePreparation()
+        #expect(preparation.isPending && !preparation.isConnecting)
+        let client = SecretServiceClient(options: f.client.options, preparation: preparation)
+        try await client.connect()
+        #expect(!preparation.isPending)
+        #expect(try await client.isSessionEncrypted)
+        await client.disconnect()
+        try await client.connect()  // a new session makes its own key pair
+        #expect(try await client.isSessionEncrypted)
+        await client.close()
     }
 
-    @Test func aPreparedConnectionServesTheNextClientOnTheSameBusOnly() async throws {
+    @Test func aPreparedConnectionServesAClientOnTheSameBusOnly() async throws {
         let f = try await Fixture.start()
         defer { Task { await f.stop() } }
-        let elsewhere = SecretServiceClient(options: .init(bus: .address("unix:path=/nonexistent/bus")))
-        SecretServiceClient.prepareSession(connectingWith: f.client.options)
+        let preparation = SecretServicePreparation(connectingWith: f.client.options)
+        #expect(preparation.isConnecting)
+        let elsewhere = SecretServiceClient(
+            options: .init(bus: .address("unix:path=/nonexistent/bus")), preparation: preparation)
         await expectCode(.serviceUnavailable) { try await elsewhere.checkAvailability() }
-        #expect(SecretServiceClient.hasPreparedSession)
-        try await f.client.checkAvailability()
-        #expect(!SecretServiceClient.hasPreparedSession)
-        #expect(try await f.client.isSessionEncrypted)
+        #expect(preparation.isConnecting, "a client on another bus does not take it")
+        let client = SecretServiceClient(options: f.client.options, preparation: preparation)
+        try await client.checkAvailability()
+        #expect(!preparation.isPending)
+        #expect(try await client.isSessionEncrypted)
         // Hello, the readiness probe and OpenSession were sent for the client before it existed;
         // it added NameHasOwner.
-        #expect(await f.client.methodCallsSent == 4)
+        #expect(await client.methodCallsSent == 4)
+        await client.close()
+    }
+
+    /// gnome-keyring aborts when a client hangs up with its OpenSession unanswered: close()
+    /// waits for the answer, so a program that closes and exits at once leaves the daemon up.
+    @Test func closeWaitsForTheSessionRequestAndEndsTheConnection() async throws {
+        let f = try await Fixture.start()
+        defer { Task { await f.stop() } }
+        for _ in 0..<20 {
+            let client = f.client()
+            try await client.checkAvailability()  // asks only the bus; OpenSession is on its way
+            await client.close()
+            #expect(await client.methodCallsSent == 0, "closed")
+        }
+        // The daemon is still there and serves a new client.
+        let client = f.client()
+        try await client.connect()
+        #expect(try await client.isSessionEncrypted)
+        await client.close()
     }
 
     @Test func aFirstLookupSendsItsSearchBesideHelloAndOpenSession() async throws {

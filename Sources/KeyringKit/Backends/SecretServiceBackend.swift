@@ -28,11 +28,10 @@ public struct SecretServiceBackend: KeyringBackend {
         self.application = application
     }
 
-    /// Waits until the daemon has answered every session request this process sent
-    /// (``SecretServiceClient/waitForSessionRequests()``). A program calls this before it exits
-    /// or `exec`s: gnome-keyring aborts when a client hangs up with its `OpenSession` unanswered.
-    public static func waitForPendingRequests() async {
-        await SecretServiceClient.waitForSessionRequests()
+    /// Closes the client's connection once the daemon has answered what it must
+    /// (``SecretServiceClient/close()``); the next call reconnects.
+    public func close() async {
+        await client.close()
     }
 
     private static func lookupAttributes(service: String, account: String) -> [String: String] {
@@ -78,16 +77,25 @@ public struct SecretServiceBackend: KeyringBackend {
             let label = label ?? KeyringEntry.defaultLabel(service: service, account: account)
             // Update what any program stored for this service and account, in place.
             let attributes = Self.lookupAttributes(service: service, account: account)
-            let existing = try await collection.searchItems(attributes)
-            if existing.isEmpty {
-                let created = try await collection.createItem(
-                    label: label, attributes: writeAttributes(service: service, account: account), secret: secret)
-                try await Self.settleConcurrentCreations(of: attributes, in: collection, created: created)
-                return
-            }
-            for item in existing {
-                try await item.setSecret(secret)
-                if try await item.label() != label { try await item.setLabel(label) }
+            for attempt in 1... {
+                let existing = try await collection.searchItems(attributes)
+                if existing.isEmpty {
+                    let created = try await collection.createItem(
+                        label: label, attributes: writeAttributes(service: service, account: account), secret: secret)
+                    try await Self.settleConcurrentCreations(of: attributes, in: collection, created: created)
+                    return
+                }
+                do {
+                    for item in existing {
+                        try await item.setSecret(secret)
+                        if try await item.label() != label { try await item.setLabel(label) }
+                    }
+                    return
+                } catch let error as SecretServiceError where error.code == .noSuchObject && attempt < 5 {
+                    // An item found was deleted meanwhile: by a concurrent writer settling on
+                    // one item (settleConcurrentCreations), or by a `del`. Search again.
+                    continue
+                }
             }
         }
     }

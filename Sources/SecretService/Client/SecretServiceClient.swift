@@ -1,5 +1,4 @@
 public import DBus
-import Synchronization
 
 /// A client of the Secret Service (`org.freedesktop.secrets`): gnome-keyring, KWallet, KeePassXC.
 ///
@@ -124,15 +123,23 @@ public actor SecretServiceClient {
     /// repeated lookup, so a one-shot lookup pays no extra round trip.
     private var changeWatch: (connection: DBusConnection, task: Task<Void, Never>)?
 
+    /// What was prepared for this client's first session, if anything.
+    private let preparation: SecretServicePreparation?
+
     /// A client; nothing is connected until the first call.
-    public init(options: Options = Options()) {
+    /// - Parameters:
+    ///   - options: the bus, deadlines and prompt policy.
+    ///   - preparation: a key pair, or a connection with its session opening, made ahead of
+    ///     the first call (``SecretServicePreparation``); used once, by the first session.
+    public init(options: Options = Options(), preparation: SecretServicePreparation? = nil) {
         self.options = options
+        self.preparation = preparation
     }
 
     deinit {
         changeWatch?.task.cancel()
-        // The session dies with the connection (PROTOCOL.md §2): no separate Close racing the hang-up.
-        state?.connection.close()
+        // The session dies with the connection: no separate Close racing the hang-up.
+        if let state { Self.close(state) }
     }
 
     // MARK: - Connection and session
@@ -174,24 +181,26 @@ public actor SecretServiceClient {
         state?.connection.methodCallsSent ?? 0
     }
 
-    /// Closes the connection, which ends the session; the next call opens new ones.
+    /// Closes the connection, which ends the session, without waiting (see ``close()``); the
+    /// next call opens new ones.
     public func disconnect() {
         changeWatch?.task.cancel()
         changeWatch = nil
         lookupCache.removeAll()
-        state?.connection.close()  // ends the session too
+        if let state { Self.close(state) }  // ends the session too
         state = nil
     }
 
     /// The current state, or a new connection with its session opening in the background
-    /// (the one ``prepareSession(connectingWith:)`` started, when it matches).
+    /// (the one the client's ``SecretServicePreparation`` started, when it has one for this bus).
     func current() throws -> State {
         if let state, state.connection.isConnected { return state }
         state = nil
         lookupCache.removeAll()
         changeWatch?.task.cancel()
         changeWatch = nil
-        let opened = try Self.takePreparedState(for: options) ?? Self.makeState(options)
+        let opened = try preparation?.takeState(for: options)
+            ?? Self.makeState(options, keyPair: options.algorithm == .plain ? nil : preparation?.takeKeyPair())
         state = opened
         return opened
     }
@@ -199,7 +208,8 @@ public actor SecretServiceClient {
     /// Opens a connection and starts opening its session. Nothing here waits for the bus:
     /// `Hello` goes out first, the key pair is computed on another thread meanwhile, and
     /// `OpenSession` follows once it is ready and the daemon has answered a readiness read.
-    private static func makeState(_ options: Options) throws -> State {
+    /// - Parameter keyPair: a key pair made beforehand, or `nil` to start one (DH only).
+    static func makeState(_ options: Options, keyPair prepared: Task<DHKeyPair, Never>?) throws -> State {
         let connection: DBusConnection
         do {
             connection = try DBusConnection.open(
@@ -207,7 +217,7 @@ public actor SecretServiceClient {
         } catch {
             throw SecretServiceError.translating(error, "connecting to the session bus")
         }
-        let keyPair = options.algorithm == .plain ? nil : takePreparedKeyPair() ?? startKeyPair()
+        let keyPair = options.algorithm == .plain ? nil : prepared ?? startKeyPair()
         // On the connection's thread, which sends OpenSession the moment the key pair is ready
         // and the daemon has shown it is ready for it.
         let requested = Task(executorPreference: connection.executor) { () async throws -> SecretSession.Request in
@@ -225,124 +235,48 @@ public actor SecretServiceClient {
                 throw SecretServiceError.translating(error, "opening a Secret Service session")
             }
         }
-        unansweredSessions.withLock { unanswered in
-            let id = unanswered.nextID
-            unanswered.nextID += 1
-            // Runs after this lock is released, so it always finds its own entry to remove. On the
-            // connection's thread, which is awake for the answer anyway: a task on the global pool
-            // would start a thread of its own just to wait.
-            unanswered.waits[id] = Task(executorPreference: connection.executor) {
-                _ = try? await opening.value
-                _ = unansweredSessions.withLock { $0.waits.removeValue(forKey: id) }
-            }
-        }
         return State(connection: connection, requested: requested, opening: opening)
     }
 
-    /// Session openings started by any client in this process, until answered.
-    private static let unansweredSessions = Mutex<(nextID: UInt64, waits: [UInt64: Task<Void, Never>])>((0, [:]))
-
-    /// Waits until the daemon has answered every `OpenSession` this process has sent (or the
-    /// calls have failed or timed out).
-    ///
-    /// A program about to exit calls this after its last use of any client: gnome-keyring (42 to
-    /// 50 at least) aborts, losing every client's session, when a client hangs up while its
-    /// `OpenSession` is unanswered. After any reply from the daemon there is nothing to wait for;
-    /// this matters when a program gives up before asking the daemon anything.
-    public static func waitForSessionRequests() async {
-        let pending = unansweredSessions.withLock { Array($0.waits.values) }
-        for wait in pending { await wait.value }
-    }
-
-    /// A key pair being made ahead of the next session (``prepareSession()``).
-    private static let preparedKeyPair = Mutex<Task<DHKeyPair, Never>?>(nil)
-
-    /// Starts making, on another thread, what the next session needs before it can be
-    /// requested: a Diffie-Hellman key pair, about 0.3 ms of exponentiation.
-    ///
-    /// For programs that will probably open a session soon, like a command-line tool about to
-    /// look up a secret: called first thing, the key pair is ready by the time the program has
-    /// read its arguments and connected. The key pair serves one session only, the next one
-    /// this process opens, by any client.
-    public static func prepareSession() {
-        preparedKeyPair.withLock { prepared in
-            if prepared == nil { prepared = startKeyPair() }
-        }
-    }
-
     /// A session key pair, computed on the sessions' own thread (``ThreadExecutor/sessionCrypto``).
-    private static func startKeyPair() -> Task<DHKeyPair, Never> {
+    static func startKeyPair() -> Task<DHKeyPair, Never> {
         Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
     }
 
-    /// What the connection of a prepared state was opened with: a client adopts the state only
-    /// when its own options give the same.
-    private struct Preparation: Equatable {
-        let address: String
-        let algorithm: SessionAlgorithm
-        let callTimeout: Duration
-
-        init?(_ options: Options) {
-            guard let address = try? options.bus.resolve() else { return nil }
-            (self.address, algorithm, callTimeout) = (address, options.algorithm, options.callTimeout)
+    /// Ends the connection once the daemon has answered its `OpenSession` (or the call has
+    /// failed or run past the call timeout): gnome-keyring (42 to 50 at least) aborts, losing
+    /// every client's session, when a client hangs up while its `OpenSession` is unanswered.
+    /// Runs on the connection's thread, which is awake for the answer anyway.
+    static func close(_ state: State) {
+        let connection = state.connection
+        Task(executorPreference: connection.executor) {
+            _ = try? await state.opening.value
+            connection.close()
         }
     }
 
-    /// A connection opening a session ahead of the first client (``prepareSession(connectingWith:)``).
-    private static let preparedState = Mutex<(preparation: Preparation, state: State)?>(nil)
-
-    /// Also connects to the bus and starts opening the session, for the next client created
-    /// with options that name the same bus, algorithm and call timeout: that client's first
-    /// call finds `OpenSession` already answered or on its way.
+    /// Closes the connection, which ends the session, once nothing the daemon must answer is
+    /// outstanding, and waits for that (at most the call timeout). The next call opens a new
+    /// connection.
     ///
-    /// For a short-lived program that knows it will use the Secret Service before it knows
-    /// what for (a command-line tool that still has its configuration to read). Connecting has
-    /// effects a program that ends up not using the Secret Service may not want: the bus may
-    /// start a keyring daemon when it answers `OpenSession`.
-    public static func prepareSession(connectingWith options: Options) {
-        // The connection first: its thread connects and starts the handshake with the bus while
-        // this one starts the key pair (makeState), rather than the other way round.
-        let state: (Preparation, State)? = preparedState.withLock { prepared in
-            guard prepared == nil, let preparation = Preparation(options), let state = try? makeState(options) else {
-                return prepared
-            }
-            prepared = (preparation, state)
-            return prepared
-        }
-        if state == nil { prepareSession() }
-    }
-
-    /// Whether a key pair or connection from ``prepareSession()`` or
-    /// ``prepareSession(connectingWith:)`` waits for the next session; for tests.
-    package static var hasPreparedSession: Bool {
-        preparedKeyPair.withLock { $0 != nil } || preparedState.withLock { $0 != nil }
-    }
-
-    /// Whether a connection from ``prepareSession(connectingWith:)`` waits for a client; for tests.
-    package static var hasPreparedConnection: Bool {
-        preparedState.withLock { $0 != nil }
-    }
-
-    private static func takePreparedState(for options: Options) -> State? {
-        preparedState.withLock { prepared in
-            guard let (preparation, state) = prepared, Preparation(options) == preparation else { return nil }
-            prepared = nil
-            return state.connection.isConnected ? state : nil
-        }
-    }
-
-    private static func takePreparedKeyPair() -> Task<DHKeyPair, Never>? {
-        preparedKeyPair.withLock { prepared in
-            defer { prepared = nil }
-            return prepared
-        }
+    /// A program about to exit calls this after its last use of the client (releasing the
+    /// client closes the same way, without waiting: a process that exits right away may still
+    /// hang up too early).
+    public func close() async {
+        changeWatch?.task.cancel()
+        changeWatch = nil
+        lookupCache.removeAll()
+        guard let state else { return }
+        self.state = nil
+        _ = try? await state.opening.value
+        state.connection.close()
     }
 
     private func invalidate(_ failed: State) {
         lookupCache.removeAll()
         guard let state, state.connection === failed.connection else { return }
         // Closing the connection ends the session too; no separate Close racing the hang-up.
-        state.connection.close()
+        Self.close(state)
         self.state = nil
     }
 
@@ -548,8 +482,10 @@ public actor SecretServiceClient {
                     "\(names) is locked, and unlocking it needs a prompt, which is not allowed here; unlock it first "
                         + "(for example by logging in to the desktop session), or allow prompts"))
             } catch let error as SecretServiceError where error.code == .promptDismissed {
+                // Still "dismissed" (callers tell a refusal from a prompt they could retry), but
+                // saying what stays locked and why a prompt may be dismissed with nobody there.
                 throw SecretServiceError(
-                    .locked,
+                    .promptDismissed,
                     "\(names) is locked and was not unlocked: the unlock prompt was dismissed (cancelled, or the "
                         + "Secret Service could not show it: no prompter or desktop session)", underlying: error.underlying)
             }

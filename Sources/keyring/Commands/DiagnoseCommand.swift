@@ -19,6 +19,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
         var status = ExitStatus.success
         do {
             let choice = try await selection.choose()
+            await choice.backend.close()
             chosen = .object([("backend", .string(choice.kind.rawValue)), ("reason", .string(choice.reason))])
             chosenLine = "in use: \(choice.kind.rawValue) (\(choice.reason))"
         } catch {

@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
-        await SecretServiceBackend.waitForPendingRequests()
+        await CommandSession.close()
         try exec(command, adding: assignments)
     }
 

@@ -64,14 +64,16 @@ struct CommandContext {
         if !serviceMayPrompt { environment["KEYRING_NO_PROMPT"] = "1" }
         return BackendSelection(
             backend: kind, environment: environment,
-            passwordProvider: mayPrompt ? PasswordPrompt.provider : nil)
+            passwordProvider: mayPrompt ? PasswordPrompt.provider : nil, preparation: CommandSession.takePreparation())
     }
 
     /// Opens the keyring named by `--keyring` (or `override`) in the chosen backend.
     /// - Throws: ``CommandExit`` for a bad backend name; ``KeyringError`` when it cannot be used.
     func open(keyring override: String? = nil) async throws -> Keyring {
         let choice = try await selection().choose()
-        return Keyring(backend: choice.backend, keyring: override ?? options.keyring)
+        let keyring = Keyring(backend: choice.backend, keyring: override ?? options.keyring)
+        CommandSession.opened(keyring)
+        return keyring
     }
 
     /// Whether `-b` disabled the keyring (Python's null backend).

@@ -41,11 +41,14 @@ enum ExitStatus: Int32 {
         EXIT STATUS:
           0  success
           1  get, del: no such entry (nothing is printed on stdout)
-          2  usage error: missing or unknown arguments, options or backend names
-          3  the keyring is locked: no password, a wrong one, or a prompt was needed
-             but not allowed (--no-prompt, or no terminal)
+          2  usage error: missing or unknown arguments, options, commands or backend
+             names; arguments that are not UTF-8; an empty or invalid keyring name
+          3  the keyring is locked: no password, a wrong one, a dismissed prompt, or a
+             prompt was needed but not allowed (--no-prompt, or nobody to answer it:
+             no terminal and no desktop display; KEYRING_PROMPT=always|never)
           4  the backend is unavailable here, or cannot do this (read-only)
-          5  any other failure (damaged data, permissions, time-outs)
+          5  any other failure (damaged data, permissions, time-outs, a Secret
+             Service that broke the protocol)
           run: the command's own status; 126 when it cannot be run, 127 when not found
         """
 }
