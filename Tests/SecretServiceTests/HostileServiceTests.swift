@@ -467,12 +467,12 @@ struct HostileServiceTests {
                 }
                 await client.disconnect()
             }
-            // A dismissal is a dismissal: an unlock that was refused leaves the item locked.
+            // A dismissal is a dismissal, of an unlock or of a creation.
             f.server.behaveWell()
             f.server.setLocked(true)
             f.server.behave { $0.prompts = .dismiss }
             let client = f.client()
-            await expectFailure(.locked, "dismissed unlock") { _ = try await client.lookup(F.attributes) }
+            await expectFailure(.promptDismissed, "dismissed unlock") { _ = try await client.lookup(F.attributes) }
             f.server.setLocked(false)
             f.server.behave { $0.createItemNeedsPrompt = true }
             let login = SecretCollection.at(HostileSecretService.collectionPath, client: client)
