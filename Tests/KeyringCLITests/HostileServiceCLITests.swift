@@ -180,6 +180,25 @@ struct HostileServiceCLITests {
         }
     }
 
+    @Test func aHundredThousandCollectionsDoNotExplode() async throws {
+        try await withHostileCLI { cli in
+            let bogus = try (0..<100_000).map { try SecretServiceNames.servicePath.appending("collection").appending("c\($0)") }
+            cli.server.behave { $0.collections = bogus }
+            for arguments in [["keyrings"], ["--keyring", "work", "get", C.service, C.account]] {
+                let start = ContinuousClock.now
+                let result = try await cli.keyring(arguments)
+                result.expectFailure(status: 5, "keyring \(arguments)", within: .seconds(15), started: start)
+                #expect(result.stderrText.contains("100000 collections"), "\(result.stderrText)")
+            }
+            let diagnose = try await cli.keyring(["diagnose"])
+            #expect(diagnose.stdout.count + diagnose.stderr.count < 8192, "\(diagnose.stdout.count) bytes from diagnose")
+            // A handful, one of them gone: the rest are listed.
+            cli.server.behave { $0.collections = [HostileSecretService.collectionPath, bogus[0]] }
+            let listed = try await cli.keyring(["keyrings"])
+            #expect(listed.succeeded && listed.stdoutText.contains("login"), "\(listed)")
+        }
+    }
+
     @Test func aServerThatExitsMidCallIsUnavailableAtOnce() async throws {
         try await withHostileCLI { cli in
             cli.server.stop()  // each case has a server of its own

@@ -95,6 +95,8 @@ public final class HostileSecretService: Sendable {
         public var promptResult: DBusValue?
         /// `SearchItems` on the service answers these instead of what it finds.
         public var searchResults: [DBusObjectPath]?
+        /// Property `Collections` of the service lists these instead of `login`.
+        public var collections: [DBusObjectPath]?
         /// `CreateItem` returns a prompt (whose result is the new item) instead of the item.
         public var createItemNeedsPrompt = false
 
@@ -501,7 +503,7 @@ public final class HostileSecretService: Sendable {
         try state.withLock { state in
             let now = DBusValue.uint64(1_700_000_000)
             if path == Self.servicePath {
-                return ["Collections": .objectPaths([Self.collectionPath])]
+                return ["Collections": .objectPaths(state.behaviour.collections ?? [Self.collectionPath])]
             }
             if path == Self.collectionPath {
                 return [
