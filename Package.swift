@@ -81,7 +81,7 @@ let package = Package(
         // A child process for KeyringKit's kill-and-concurrency tests; found next to the test bundle.
         .executableTarget(
             name: "keyring-file-stress", dependencies: ["KeyringKit", "SecretService"], path: "Tests/keyring-file-stress"),
-        .testTarget(name: "KeyringCLITests", dependencies: ["KeyringKit", "TestSupport"]),
+        .testTarget(name: "KeyringCLITests", dependencies: ["KeyringKit", "SecretService", "DBus", "TestSupport"]),
     ]
 )
 

@@ -164,7 +164,8 @@ struct SessionKeyTests {
     @Test("error messages name the problem and carry no key material")
     func errorMessages() {
         let all: [SessionCryptoError] = [
-            .invalidPeerKey, .invalidPrivateKey, .invalidIV(length: 3), .invalidCiphertextLength(5), .invalidPadding,
+            .invalidPeerKey, .invalidPeerKeyLength(64, significant: 64), .invalidPrivateKey, .invalidIV(length: 3),
+            .invalidCiphertextLength(5), .invalidPadding,
         ]
         for error in all {
             #expect(!String(describing: error).isEmpty)

@@ -162,12 +162,24 @@ public struct SecretServiceBackend: KeyringBackend {
         return Array(Set(entries.map(\.account))).sorted()
     }
 
+    /// The most items ``search(attributes:keyring:)`` reads the properties of: a search that
+    /// finds more fails instead of taking a round trip for each (a daemon can answer a search
+    /// with hundreds of thousands of paths).
+    public static let searchLimit = 10_000
+
     public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
         try await translating("searching") {
             let items = try await items(matching: attributes, keyring: keyring)
+            guard items.count <= Self.searchLimit else {
+                throw KeyringError(
+                    .backendFailure,
+                    "the Secret Service found \(items.count) items, more than the \(Self.searchLimit) that one search "
+                        + "reads (each takes a round trip); narrow it down, for example with keyring search service=NAME")
+            }
             var entries: [KeyringEntry] = []
-            for item in items {
-                let info = try await item.info()
+            // Read with calls in flight side by side; an item deleted since the search is left out.
+            for (item, info) in zip(items, try await client.infos(of: items)) {
+                guard let info else { continue }
                 entries.append(KeyringEntry(
                     service: info.attributes["service"] ?? "",
                     account: info.attributes["username"] ?? info.attributes["account"] ?? info.attributes["user"] ?? "",
@@ -183,8 +195,13 @@ public struct SecretServiceBackend: KeyringBackend {
         try await translating("listing keyrings") {
             let defaultPath = try await client.collection(alias: "default")?.path
             var out: [KeyringInfo] = []
-            for collection in try await client.collections() {
-                let info = try await collection.info()
+            for collection in try await collections() {
+                let info: SecretCollection.Info
+                do {
+                    info = try await collection.info()
+                } catch let error as SecretServiceError where error.code == .noSuchObject {
+                    continue  // deleted since it was listed
+                }
                 out.append(KeyringInfo(name: collection.name, isLocked: info.isLocked, isDefault: collection.path == defaultPath))
             }
             return out
@@ -245,7 +262,8 @@ public struct SecretServiceBackend: KeyringBackend {
                 reason: "org.freedesktop.secrets answers on the session bus",
                 details: [
                     "session: " + (encrypted ? "dh-ietf1024-sha256-aes128-cbc-pkcs7 (encrypted)" : "plain (not encrypted)"),
-                    "collections: " + collections.map(\.name).joined(separator: ", "),
+                    "collections: " + collections.prefix(20).map(\.name).joined(separator: ", ")
+                        + (collections.count > 20 ? ", and \(collections.count - 20) more" : ""),
                 ])
         } catch {
             return BackendDiagnosis(backend: name, isUsable: false, reason: "\(error)")
@@ -268,11 +286,27 @@ public struct SecretServiceBackend: KeyringBackend {
         return try await collection(named: keyring)
     }
 
+    /// The most collections the backend looks at, one round trip each: a daemon has a handful,
+    /// and one that lists more is not worth a round trip for each.
+    public static let collectionLimit = 1_000
+
+    /// Every collection (property `Collections`), at most ``collectionLimit`` of them.
+    func collections() async throws -> [SecretCollection] {
+        let collections = try await client.collections()
+        guard collections.count <= Self.collectionLimit else {
+            throw KeyringError(
+                .backendFailure,
+                "the Secret Service lists \(collections.count) collections, more than the \(Self.collectionLimit) "
+                    + "keyring looks at; it is not working as it should")
+        }
+        return collections
+    }
+
     /// The collection whose path element or label is `name` (or the alias `name`).
     func collection(named name: String) async throws -> SecretCollection {
         try EntryValidation.checkKeyring(name)
         if let aliased = try await client.collection(alias: name) { return aliased }
-        let collections = try await client.collections()
+        let collections = try await collections()
         if let match = collections.first(where: { $0.name == name }) { return match }
         for collection in collections where try await collection.label() == name { return collection }
         throw KeyringError(.noSuchKeyring, "the Secret Service has no keyring (collection) named '\(name)'; `keyring list-keyrings` shows them")

@@ -52,7 +52,7 @@ public struct SecretCollection: Sendable {
 
     /// The label (property `Label`).
     public func label() async throws -> String {
-        try await property("Label").asString()
+        try await property("Label") { try $0.asString() }
     }
 
     /// Renames the collection (writes `Label`).
@@ -65,29 +65,29 @@ public struct SecretCollection: Sendable {
 
     /// Whether the collection is locked (property `Locked`).
     public func isLocked() async throws -> Bool {
-        try await property("Locked").asBool()
+        try await property("Locked") { try $0.asBool() }
     }
 
     /// Creation time, seconds since the Unix epoch (property `Created`).
     public func created() async throws -> UInt64 {
-        try await property("Created").asUInt64()
+        try await property("Created") { try $0.asUInt64() }
     }
 
     /// Last modification time, seconds since the Unix epoch (property `Modified`).
     public func modified() async throws -> UInt64 {
-        try await property("Modified").asUInt64()
+        try await property("Modified") { try $0.asUInt64() }
     }
 
     /// The items (property `Items`).
     public func items() async throws -> [SecretItem] {
-        try await property("Items").asObjectPaths().map { SecretItem(client: client, path: $0) }
+        try await property("Items") { try $0.asObjectPaths() }.map { SecretItem(client: client, path: $0) }
     }
 
-    private func property(_ name: String) async throws -> DBusValue {
-        let value = try await client.perform("reading \(name) of \(what)") { state in
-            try await CollectionProxy(connection: state.connection, path: path).property(name)
+    /// Property `name`, converted by `read` (whose type mismatch is the daemon's protocol violation).
+    private func property<T: Sendable>(_ name: String, _ read: @Sendable (DBusValue) throws -> T) async throws -> T {
+        try await client.perform("reading \(name) of \(what)") { state in
+            try read(try await CollectionProxy(connection: state.connection, path: path).property(name))
         }
-        return value
     }
 
     /// Items in this collection whose attributes include `attributes` (`SearchItems`).

@@ -34,6 +34,16 @@ public struct SecretItem: Sendable {
         public var created: UInt64
         /// Seconds since the Unix epoch.
         public var modified: UInt64
+
+        /// From the item's `GetAll`; a missing property is empty or zero.
+        /// - Throws: ``DBusError`` `.typeMismatch` for a property of the wrong type.
+        init(properties: [String: DBusValue]) throws(DBusError) {
+            label = try properties["Label"]?.asString() ?? ""
+            attributes = try properties["Attributes"]?.asStringDictionary() ?? [:]
+            isLocked = try properties["Locked"]?.asBool() ?? false
+            created = try properties["Created"]?.asUInt64() ?? 0
+            modified = try properties["Modified"]?.asUInt64() ?? 0
+        }
     }
 
     /// The item's properties (`GetAll`).
@@ -43,12 +53,7 @@ public struct SecretItem: Sendable {
             try await ItemProxy(connection: state.connection, path: path).properties()
         }
         do {
-            return Info(
-                label: try properties["Label"]?.asString() ?? "",
-                attributes: try properties["Attributes"]?.asStringDictionary() ?? [:],
-                isLocked: try properties["Locked"]?.asBool() ?? false,
-                created: try properties["Created"]?.asUInt64() ?? 0,
-                modified: try properties["Modified"]?.asUInt64() ?? 0)
+            return try Info(properties: properties)
         } catch {
             throw SecretServiceError.translating(error, "reading \(what)")
         }

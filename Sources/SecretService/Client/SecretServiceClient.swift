@@ -411,6 +411,50 @@ public actor SecretServiceClient {
         return (unlocked.map { SecretItem(client: self, path: $0) }, locked.map { SecretItem(client: self, path: $0) })
     }
 
+    /// How many `GetAll` calls ``infos(of:)`` keeps in flight: the replies come back-to-back,
+    /// and far below the bus's limit of pending replies per connection (128 by dbus-daemon's
+    /// own default).
+    static let infoWindow = 32
+
+    /// The properties of many items (``SecretItem/info()`` for each), read with a bounded
+    /// number of calls in flight instead of one round trip after another.
+    /// - Returns: the infos in the order of `items`; `nil` for an item that no longer exists
+    ///   (deleted since the search that found it).
+    /// - Throws: ``SecretServiceError``: the first failure other than a missing item, once
+    ///   every call in flight has been answered.
+    public func infos(of items: [SecretItem]) async throws -> [SecretItem.Info?] {
+        guard !items.isEmpty else { return [] }
+        return try await perform("reading \(items.count) items") { state in
+            var infos = [SecretItem.Info?](repeating: nil, count: items.count)
+            var inFlight: [(index: Int, reply: DBusPendingReply)] = []
+            var next = 0
+            var failure: (any Error)?
+            while failure == nil && next < items.count || !inFlight.isEmpty {
+                while failure == nil, next < items.count, inFlight.count < Self.infoWindow {
+                    do {
+                        inFlight.append((next, try ItemProxy(connection: state.connection, path: items[next].path).startProperties()))
+                        next += 1
+                    } catch {
+                        failure = error
+                    }
+                }
+                guard !inFlight.isEmpty else { break }
+                let (index, pending) = inFlight.removeFirst()
+                do {
+                    infos[index] = try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(await pending.reply()))
+                } catch let error as DBusError
+                    where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject {
+                    continue  // deleted since it was found
+                } catch {
+                    // The calls in flight are answered (or time out) before the failure is reported.
+                    if failure == nil { failure = error }
+                }
+            }
+            if let failure { throw failure }
+            return infos
+        }
+    }
+
     /// Starts unlocking (`Unlock`) without completing any prompt: for callers that drive the
     /// prompt themselves.
     /// - Returns: what was unlocked at once, and the prompt for the rest (or `nil`).

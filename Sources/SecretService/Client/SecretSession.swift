@@ -80,6 +80,7 @@ package final class SecretSession: Sendable {
             let peerKey: [UInt8]
             do {
                 peerKey = try output.asBytes()
+                try checkLength(ofPeerKey: peerKey, in: keyPair.group)
                 try keyPair.check(peerPublicKey: peerKey)
             } catch {
                 try? SessionProxy(connection: connection, path: path).closeNoReply()
@@ -92,6 +93,20 @@ package final class SecretSession: Sendable {
         } catch let error as DBusError where error.name == DBusError.Name.notSupported && request.algorithm == .automatic {
             let (_, path) = try await service.openSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return SecretSession(path: path, key: nil)
+        }
+    }
+
+    /// Refuses a server key whose length says it is no key of `group`, before its value is
+    /// looked at: longer than the prime plus one zero byte (129 bytes, as old KWallet sent), or
+    /// with fewer than three quarters of the prime's bytes significant. A real key is that
+    /// short once in 2^256 sessions; a shorter one is a truncated or made-up key, which would
+    /// only fail later, as garbled secrets (or, one time in 250, as a wrong secret that passes
+    /// the padding check). Servers send 127 bytes about once in 256 sessions: that is fine.
+    /// - Throws: ``SessionCryptoError/invalidPeerKeyLength(_:significant:)``.
+    static func checkLength(ofPeerKey key: [UInt8], in group: DHGroup) throws(SessionCryptoError) {
+        let significant = key.withUnsafeBytes { Limbs.significantByteCount($0) }
+        guard key.count <= group.primeByteCount + 1, significant >= group.primeByteCount * 3 / 4 else {
+            throw .invalidPeerKeyLength(key.count, significant: significant)
         }
     }
 
@@ -122,6 +137,11 @@ package final class SecretSession: Sendable {
         let fields = try value.asStructure()
         guard fields.count == 4 else {
             throw DBusError(.typeMismatch, "a secret struct has 4 fields, got \(fields.count)")
+        }
+        // As libsecret does: a secret encoded for another session (another key, or none) is
+        // not this session's to decode.
+        guard try fields[0].asObjectPath() == path else {
+            throw DBusError(.typeMismatch, "the secret was encoded for another session than \(path.rawValue)")
         }
         let parameters = try fields[1].asBytes()
         let contentType = try fields[3].asString()

@@ -6,6 +6,9 @@ package enum SessionCryptoError: Error, Sendable, Equatable {
     /// The peer's public key is not an integer strictly between 1 and p − 1, or is wider
     /// than the prime.
     case invalidPeerKey
+    /// The peer's public key is too long, or has too few significant bytes, to be a key of
+    /// the group: its length and its significant length (without leading zero bytes).
+    case invalidPeerKeyLength(Int, significant: Int)
     /// A private exponent given for a test vector is not strictly between 1 and p − 1.
     case invalidPrivateKey
     /// The IV (the secret's `parameters`) is not exactly 16 bytes.
@@ -22,6 +25,9 @@ extension SessionCryptoError: CustomStringConvertible {
         switch self {
         case .invalidPeerKey:
             return "the peer's Diffie-Hellman public key is out of range (must be between 1 and p − 1, exclusive)"
+        case .invalidPeerKeyLength(let length, let significant):
+            return "the peer's Diffie-Hellman public key is \(length) bytes long, \(significant) of them significant: "
+                + "not a 1024-bit key (at most 129 bytes, at least 96 significant)"
         case .invalidPrivateKey:
             return "the Diffie-Hellman private key is out of range (must be between 1 and p − 1, exclusive)"
         case .invalidIV(let length):

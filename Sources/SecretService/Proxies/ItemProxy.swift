@@ -33,6 +33,11 @@ struct ItemProxy {
         try await object.allProperties()
     }
 
+    /// Queues `GetAll` of the item's properties; ``SecretServiceObject/allPropertiesResult(_:)`` reads the reply.
+    func startProperties() throws -> DBusPendingReply {
+        try object.startAllProperties()
+    }
+
     /// One property (`Attributes`, `Label`, `Locked`, `Created`, `Modified`).
     func property(_ name: String) async throws -> DBusValue {
         try await object.property(name)

@@ -35,6 +35,18 @@ struct SecretServiceObject {
         try await connection.allProperties(interface: interface, path: path, destination: SecretServiceNames.busName)
     }
 
+    /// Queues `GetAll` of this interface; ``allPropertiesResult(_:)`` reads the reply.
+    func startAllProperties() throws -> DBusPendingReply {
+        try connection.startCall(
+            destination: SecretServiceNames.busName, path: path, interface: "org.freedesktop.DBus.Properties",
+            member: "GetAll", arguments: [.string(interface)])
+    }
+
+    /// The `a{sv}` of a `GetAll` reply, values unwrapped from their variants.
+    static func allPropertiesResult(_ reply: DBusMessage) throws -> [String: DBusValue] {
+        try reply.body(matching: "a{sv}")[0].asVariantDictionary()
+    }
+
     /// Writes one property of this interface.
     func setProperty(_ name: String, to value: DBusValue) async throws {
         try await connection.setProperty(name, to: value, interface: interface, path: path, destination: SecretServiceNames.busName)
