@@ -1,7 +1,7 @@
 // Writes the fully unrolled Montgomery kernels for one limb count to standard output:
 //
 //     swift scripts/generate-montgomery-kernels.swift 16 \
-//         > Sources/SecretService/Crypto/MontgomeryModulus+Kernels16.swift
+//         > Sources/KeyringDH/MontgomeryModulus+Kernels16.swift
 //
 // The kernels are the product-scanning (FIPS) loops of MontgomeryModulus+Multiply.swift with
 // every index a constant, for moduli with p ≡ −1 (mod 2^64) such as the RFC 2409/3526 primes.

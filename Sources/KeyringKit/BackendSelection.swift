@@ -1,5 +1,6 @@
 import FoundationEssentials
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 
 /// Chooses the backend a program uses when it does not construct one itself.
 ///

@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 // Git credentials kept the way git-credential-libsecret keeps them, on every backend.
 

@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 /// The front door: read, write and delete secrets by service and account in one backend.
 ///

@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 /// A backend whose entries can be stored and found by arbitrary attributes, as Secret Service
 /// items are. The git credential helper uses it to write items exactly as

@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 /// A place that stores secrets: the Secret Service, an encrypted file, the environment, memory,
 /// or a third party's store.

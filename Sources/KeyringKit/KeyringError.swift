@@ -1,8 +1,4 @@
-package import DBus
-
-/// Text from outside made safe to print (control characters escaped, length bounded); the
-/// `keyring` command uses it for everything it writes that holds names.
-package typealias DisplayText = DBus.DisplayText
+internal import KeyringSystem
 
 /// The one error type of KeyringKit: a stable ``Code``, a message that says what happened and
 /// what to do next, and the error underneath (a system call, a D-Bus error, ...).
@@ -127,7 +123,7 @@ public struct KeyringError: Error, Sendable, CustomStringConvertible {
         } catch is CancellationError {
             throw KeyringError(.cancelled, "\(what): cancelled before it finished")
         } catch {
-            throw KeyringError(.backendFailure, "\(what): \(error)", underlying: error as? any Error & Sendable)
+            throw KeyringError(.backendFailure, "\(what): \(error)", underlying: error)
         }
     }
 }

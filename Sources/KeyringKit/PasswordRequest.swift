@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 /// Why a backend needs a password, given to a ``PasswordProvider``.
 public struct PasswordRequest: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 extension Secret {
     /// A copy in its own secure storage, so that a backend's stored secret and what a caller

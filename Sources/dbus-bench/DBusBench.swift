@@ -2,7 +2,7 @@
 // 1,000 calls pipelined on one connection. Run with `swift run -c release dbus-bench`
 // on a bus where org.freedesktop.secrets runs (the test fixtures start one).
 
-import DBus
+import KeyringDBus
 
 #if canImport(Glibc)
 import Glibc

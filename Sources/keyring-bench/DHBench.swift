@@ -1,7 +1,7 @@
 // The session's Diffie-Hellman arithmetic on its own (no D-Bus): the key pair (g^x mod p) and
 // the shared secret (y^x mod p) for the 1024-bit group, full-size private exponents.
 
-import SecretService
+import KeyringDH
 
 enum DHBench {
     /// `keyring-bench dh --count N`: median microseconds of each exponentiation over N runs.

@@ -1,6 +1,6 @@
 import Foundation
 import KeyringKit
-import SecretService
+import KeyringSecretService
 
 /// Measures the encrypted file backend: Argon2id at the default, interactive and moderate parameters, and
 /// `get`/`set` on keyrings of 10, 1,000 and 10,000 entries with the key already unwrapped (the

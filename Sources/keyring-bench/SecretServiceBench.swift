@@ -3,9 +3,9 @@
 // items, set and delete rates on the in-memory `session` collection and on `login`, and the
 // KeyringKit backend's get and set.
 
-import DBus
+import KeyringDBus
 import KeyringKit
-import SecretService
+import KeyringSecretService
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 internal import Glibc
-internal import SecretService
+internal import KeyringKit
 
 // Secrets pass through this process: no core file, no debugger or /proc/PID/mem for other
 // processes of the user (ProcessProtection), and the program's own secret settings out of the

@@ -2,9 +2,10 @@
 // the `keyring` command: the exit status, and a stderr that is bounded, escaped and free of the
 // secret. Stdout carries the secret only where `get` succeeds.
 
-import DBus
+import KeyringDBus
 import Foundation
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 import Testing
 import TestSupport
 

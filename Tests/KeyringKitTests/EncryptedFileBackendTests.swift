@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
 import KeyringKit
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 import Testing
+import TestSupport
 
 @Suite("Encrypted file backend")
 struct EncryptedFileBackendTests {

@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
 @testable import KeyringKit
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 import Testing
+import TestSupport
 
 /// Damages a valid keyring file in every cheap way and in seeded samples of the costly ones, and
 /// checks what each operation makes of every damaged file: the precise ``KeyringError`` code

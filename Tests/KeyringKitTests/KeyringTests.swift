@@ -1,6 +1,8 @@
 import KeyringKit
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 import Testing
+import TestSupport
 
 @Suite("Keyring front")
 struct KeyringTests {

@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
 import KeyringKit
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 import Testing
+import TestSupport
 
 /// Runs `keyring-file-stress` (Tests/keyring-file-stress) as a child process.
 ///

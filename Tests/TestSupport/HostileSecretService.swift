@@ -8,9 +8,11 @@
 //
 // Everything runs on the server's own connection, in the test process: `stop()` ends it.
 
-public import DBus
+public import KeyringDBus
+package import KeyringDH
+import KeyringSystem
 import Foundation
-package import SecretService
+package import KeyringSecretService
 import Synchronization
 
 /// A Secret Service that misbehaves on demand. See the file's header.

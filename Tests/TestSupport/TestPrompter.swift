@@ -2,9 +2,11 @@
 // prompts: the daemon is started with GNOME_KEYRING_TEST_PROMPTER=TestPrompter.busName and sends
 // every prompt here (PROTOCOL.md §4). Passwords travel encrypted in the `sx-aes-1` exchange.
 
-public import DBus
+public import KeyringDBus
 import Foundation
-import SecretService
+import KeyringDH
+import KeyringSecretService
+import KeyringSystem
 import Synchronization
 
 /// Answers gnome-keyring's prompts the way a scripted user would.

@@ -30,7 +30,8 @@
 
 import Glibc
 import KeyringKit
-import SecretService
+import KeyringSecretService
+import KeyringSystem
 
 /// Writes a line straight to a descriptor with write(2): nothing waits in a buffer when the
 /// process is killed.

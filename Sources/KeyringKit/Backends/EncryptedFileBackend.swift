@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 import FoundationEssentials
 
 /// Keeps secrets in password-protected, encrypted files: one file per keyring,
@@ -288,10 +288,8 @@ public struct EncryptedFileBackend: KeyringBackend {
         do {
             let keyrings = try await keyrings()
             details.append("keyrings: \(keyrings.map(\.name).joined(separator: ", "))")
-        } catch let error as KeyringError {
-            return BackendDiagnosis(backend: name, isUsable: false, reason: error.message, details: details)
         } catch {
-            return BackendDiagnosis(backend: name, isUsable: false, reason: "\(error)", details: details)
+            return BackendDiagnosis(backend: name, isUsable: false, reason: error.message, details: details)
         }
         guard passwordSource != nil else {
             return BackendDiagnosis(

@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 import FoundationEssentials
 
 /// Reads secrets from environment variables; read-only. Meant for CI jobs and containers,

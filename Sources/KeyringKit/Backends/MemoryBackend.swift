@@ -1,4 +1,4 @@
-public import SecretService
+public import KeyringSystem
 
 /// Keeps secrets in this process's memory only, for tests and for programs that want a
 /// throw-away store. Everything is gone when the backend is released.

@@ -1,4 +1,5 @@
-public import SecretService
+internal import KeyringSecretService
+public import KeyringSystem
 
 /// Items by arbitrary attributes: what the git credential helper needs to write exactly what
 /// git-credential-libsecret writes, and to read what it wrote.

@@ -1,4 +1,5 @@
-public import SecretService
+public import KeyringSecretService
+public import KeyringSystem
 
 /// The Secret Service backend: gnome-keyring, KWallet, KeePassXC over D-Bus.
 ///

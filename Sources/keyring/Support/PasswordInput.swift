@@ -1,5 +1,4 @@
 internal import KeyringKit
-internal import SecretService
 
 /// `--password-stdin`: a keyring password read from standard input, for scripts and for machines
 /// where nobody can answer a prompt. One trailing newline is stripped; empty input is refused.

@@ -1,4 +1,4 @@
-internal import SecretService
+internal import KeyringSystem
 
 /// Every entry of one encrypted keyring file, as it is sealed into the file's body.
 ///

@@ -1,4 +1,4 @@
-internal import SecretService
+internal import KeyringSystem
 import Dispatch
 
 /// The engine behind ``EncryptedFileBackend``: paths, permission checks, locking, key

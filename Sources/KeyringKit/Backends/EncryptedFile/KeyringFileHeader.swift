@@ -1,4 +1,4 @@
-internal import SecretService
+internal import KeyringSystem
 
 /// The fixed 136-byte header of an encrypted keyring file; `docs/FILE-FORMAT.md` has the layout.
 ///

@@ -1,0 +1,91 @@
+public import KeyringDBus
+
+/// A Secret Service prompt (`org.freedesktop.Secret.Prompt`): something the daemon must ask the
+/// user before it can finish an operation (unlock, create or delete a collection).
+///
+/// Waiting is always bounded. Cancelling or timing out stops the wait only: the prompt is not
+/// dismissed, because `Dismiss` on an Unlock prompt while gnome-keyring 42 shows it aborts the daemon.
+public struct SecretPrompt: Sendable {
+    /// The prompt object.
+    public let path: DBusObjectPath
+    let connection: DBusConnection
+    let windowID: String
+    let defaultTimeout: Duration
+
+    /// Shows the prompt and waits for `Completed` (`Prompt(s window_id)`).
+    ///
+    /// Subscribes to `Completed` before calling `Prompt`, so the answer cannot be missed.
+    /// - Parameter timeout: how long the user may take; the client's prompt timeout when `nil`.
+    /// - Returns: the prompt's result (`o` for creations, `ao` for unlock/lock/delete).
+    /// - Throws: ``SecretServiceError`` `.promptDismissed`, `.promptTimedOut`, `.serviceVanished`;
+    ///   `CancellationError` when the task is cancelled.
+    public func complete(timeout: Duration? = nil) async throws -> DBusValue {
+        let proxy = PromptProxy(connection: connection, path: path)
+        let what = "waiting for the Secret Service prompt \(path)"
+        do {
+            // Both subscriptions exist before Prompt is called: neither the answer nor the
+            // daemon's exit can be missed.
+            let completions = try await proxy.completions()
+            let ownerChanges = try await connection.nameOwnerChanges(for: SecretServiceNames.busName)
+            try await proxy.prompt(windowID: windowID)
+            let limit = timeout ?? defaultTimeout
+            return try await Self.waitForAnswer(limit, what, completions, ownerChanges)
+        } catch {
+            throw SecretServiceError.translating(error, what)
+        }
+    }
+
+    /// Waits for `Completed`, or the daemon's exit, until `limit`.
+    private static func waitForAnswer(
+        _ limit: Duration, _ what: String, _ completions: AsyncStream<DBusMessage>,
+        _ ownerChanges: AsyncStream<DBusNameOwnerChange>
+    ) async throws -> DBusValue {
+        do {
+            return try await withDeadline(limit, what) { () async throws -> DBusValue in
+                try await withThrowingTaskGroup(of: DBusValue?.self) { group in
+                    group.addTask {
+                        for await signal in completions {
+                            let body = try signal.body(matching: "bv")
+                            if try body[0].asBool() {
+                                // gnome-keyring answers "dismissed" at once when it has no prompter to show
+                                // the prompt with (no desktop session), not only when a user cancels.
+                                throw SecretServiceError(
+                                    .promptDismissed,
+                                    "the Secret Service's prompt was dismissed: cancelled, or it could not be shown "
+                                        + "(no prompter or desktop session)")
+                            }
+                            return try body[1].asVariant()
+                        }
+                        try Task.checkCancellation()
+                        throw DBusError(.disconnected, "the connection closed while waiting for the prompt")
+                    }
+                    group.addTask {
+                        for await _ in ownerChanges {
+                            throw SecretServiceError(
+                                .serviceVanished, "the Secret Service exited while its prompt was open; try again")
+                        }
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    while let result = try await group.next() {
+                        if let value = result { return value }
+                    }
+                    throw CancellationError()
+                }
+            }
+        } catch let error as DBusError where error.code == .timedOut {
+            throw SecretServiceError(
+                .promptTimedOut, "nobody answered the Secret Service prompt within \(limit)", underlying: error)
+        }
+    }
+
+    /// Dismisses the prompt (`Dismiss()`). Avoid on an Unlock prompt that is being shown (see above).
+    /// - Throws: ``SecretServiceError``.
+    public func dismiss() async throws {
+        do {
+            try await PromptProxy(connection: connection, path: path).dismiss()
+        } catch {
+            throw SecretServiceError.translating(error, "dismissing prompt \(path)")
+        }
+    }
+}
