@@ -190,7 +190,7 @@ struct HostileServiceTests {
                 let error = await expectFailure(.protocolViolation, "public key: \(name)") {
                     _ = try await client.lookup(F.attributes)
                 }
-                #expect(error?.message.contains("key") == true, "\(name): \(error?.message ?? "")")
+                #expect(error?.message.contains("invalid public key for the session") == true, "\(name): \(error?.message ?? "")")
                 await client.disconnect()
             }
             // The session was never used: no secret was asked for.
@@ -232,28 +232,29 @@ struct HostileServiceTests {
         return data + tail
     }
 
-    static var badSecretEncodings: [(String, HostileSecretService.SecretEncoding)] {
+    /// Secrets encoded wrongly, each with a word its error message must hold.
+    static var badSecretEncodings: [(String, HostileSecretService.SecretEncoding, word: String)] {
         let secret = Array(F.secret.utf8)
-        var cases: [(String, HostileSecretService.SecretEncoding)] = []
+        var cases: [(String, HostileSecretService.SecretEncoding, word: String)] = []
         for length in 0...32 where length != 16 {
-            cases.append(("IV of \(length) bytes", .parameters(Sodium.randomBytes(length))))
+            cases.append(("IV of \(length) bytes", .parameters(Sodium.randomBytes(length)), "IV must be 16 bytes, got \(length)"))
         }
         for length in [1, 2, 8, 15, 17, 31, 33, 47, 63] {
-            cases.append(("value of \(length) bytes", .value(Sodium.randomBytes(length))))
+            cases.append(("value of \(length) bytes", .value(Sodium.randomBytes(length)), "multiple of 16 bytes, got \(length)"))
         }
-        cases.append(("empty value", .value([])))
+        cases.append(("empty value", .value([]), "multiple of 16 bytes, got 0"))
         for pad in [0] + Array(17...255) {
-            cases.append(("pad byte \(pad)", .rawPlaintext(blockAligned(secret, endingWith: [UInt8(pad)]))))
+            cases.append(("pad byte \(pad)", .rawPlaintext(blockAligned(secret, endingWith: [UInt8(pad)])), "padding"))
         }
         // Padding of n bytes where one of the n - 1 before the last is not n.
         for n in 2...16 {
             for wrong in 0..<(n - 1) {
                 var tail = [UInt8](repeating: UInt8(n), count: n)
                 tail[wrong] = UInt8(n) ^ 0x20
-                cases.append(("pad \(n) with byte \(wrong) wrong", .rawPlaintext(blockAligned(secret, endingWith: tail))))
+                cases.append(("pad \(n) with byte \(wrong) wrong", .rawPlaintext(blockAligned(secret, endingWith: tail)), "padding"))
             }
         }
-        cases.append(("another session's key", .foreignKey))
+        cases.append(("another session's key", .foreignKey, "padding"))
         return cases
     }
 
@@ -263,9 +264,11 @@ struct HostileServiceTests {
             let item = SecretItem.at(f.item, client: client)
             let clock = ContinuousClock()
             let start = clock.now
-            for (name, encoding) in Self.badSecretEncodings {
+            for (name, encoding, word) in Self.badSecretEncodings {
                 f.server.behave { $0.secrets = encoding }
-                await expectFailure(.protocolViolation, "GetSecret: \(name)") { _ = try await item.secret() }
+                let error = await expectFailure(.protocolViolation, "GetSecret: \(name)") { _ = try await item.secret() }
+                #expect(error?.message.contains(word) == true, "\(name): \(error?.message ?? "")")
+                #expect(error?.message.contains("invalid encrypted value") == true, "\(name): \(error?.message ?? "")")
             }
             // Every case on one session: a protocol violation does not cost the session.
             #expect(f.server.members.filter { $0 == "OpenSession" }.count == 1)
@@ -285,7 +288,8 @@ struct HostileServiceTests {
             let client = f.client()
             let item = SecretItem.at(f.item, client: client)
             f.server.behave { $0.secrets = .sessionPath("/org/freedesktop/secrets/session/someone_else") }
-            await expectFailure(.protocolViolation, "GetSecret: another session's path") { _ = try await item.secret() }
+            let error = await expectFailure(.protocolViolation, "GetSecret: another session's path") { _ = try await item.secret() }
+            #expect(error?.message.contains("another session") == true, "\(error?.message ?? "")")
             await expectFailure(.protocolViolation, "lookup: another session's path") { _ = try await client.lookup(F.attributes) }
             await expectFailure(.protocolViolation, "GetSecrets: another session's path") {
                 _ = try await client.secrets(for: [item])
@@ -299,7 +303,7 @@ struct HostileServiceTests {
             let client = f.client()
             let item = SecretItem.at(f.item, client: client)
             let samples = Self.badSecretEncodings.enumerated().filter { $0.offset % 7 == 0 }.map(\.element)
-            for (name, encoding) in samples {
+            for (name, encoding, _) in samples {
                 f.server.behave { $0.secrets = encoding }
                 await expectFailure(.protocolViolation, "GetSecrets: \(name)") { _ = try await client.secrets(for: [item]) }
             }
@@ -556,7 +560,7 @@ struct HostileServiceTests {
             // The session opens first, but for the case that makes OpenSession the one in flight.
             if member != "OpenSession" { try await client.connect() }
             server.behave { $0.replies[member] = .vanish }
-            await expectFailure(.serviceVanished, within: .seconds(3), "exits on \(member)") {
+            let error = await expectFailure(.serviceVanished, within: .seconds(3), "exits on \(member)") {
                 switch member {
                 case "GetSecrets":
                     let (found, _) = try await client.searchItems(F.attributes)
@@ -566,6 +570,7 @@ struct HostileServiceTests {
                 default: _ = try await client.lookup(F.attributes)
                 }
             }
+            #expect(error?.message.contains("left without answering") == true, "\(member): \(error?.message ?? "")")
         }
         // With the prompt open.
         let server = try await HostileSecretService.start(on: bus.address, locked: true)

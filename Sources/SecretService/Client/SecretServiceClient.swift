@@ -512,7 +512,7 @@ public actor SecretServiceClient {
     /// - Throws: ``SecretServiceError``.
     public func secrets(for items: [SecretItem]) async throws -> [DBusObjectPath: Secret] {
         guard !items.isEmpty else { return [:] }
-        return try await perform("reading \(items.count) secrets") { state in
+        return try await perform(items.count == 1 ? "reading 1 secret" : "reading \(items.count) secrets") { state in
             let session = try await state.session()
             let entries = try await ServiceProxy(connection: state.connection).getSecrets(
                 items.map(\.path), session: session.path)
