@@ -216,12 +216,20 @@ struct HostileServiceCLITests {
     }
 
     @Test func aReplyThatNeverComesEndsAtTheDeadline() async throws {
-        try await withHostileCLI { cli in
-            cli.server.behave { $0.replies["GetSecret"] = .never }
-            let start = ContinuousClock.now
-            let result = try await cli.get()
-            result.expectFailure(status: 5, "GetSecret never answered", within: .seconds(20), started: start)
-            #expect(result.stderrText.contains("in time"), "\(result.stderrText)")
+        // keyring's call deadline is 10 s: the cases wait side by side, each with a server of its own.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for member in ["OpenSession", "SearchItems", "GetSecret", "Prompt"] {
+                group.addTask {
+                    try await withHostileCLI(locked: member == "Prompt") { cli in
+                        cli.server.behave { $0.replies[member] = .never }
+                        let start = ContinuousClock.now
+                        let result = try await cli.keyring(["get", C.service, C.account], environment: ["KEYRING_PROMPT": "always"])
+                        result.expectFailure(status: 5, "\(member) never answered", within: .seconds(25), started: start)
+                        #expect(result.stderrText.contains("in time"), "\(member): \(result.stderrText)")
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 

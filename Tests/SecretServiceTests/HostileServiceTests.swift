@@ -255,6 +255,7 @@ struct HostileServiceTests {
             }
         }
         cases.append(("another session's key", .foreignKey, "padding"))
+        cases.append(("16 MiB ending in pad byte 0", .rawPlaintext(blockAligned(Sodium.randomBytes(16 << 20), endingWith: [0])), "padding"))
         return cases
     }
 
@@ -279,6 +280,11 @@ struct HostileServiceTests {
             f.server.behave { $0.secrets = .rawPlaintext(secret + [UInt8](repeating: UInt8(padding), count: padding)) }
             let found = try await item.secret()
             #expect(found.stringValue == F.secret)
+            // And a secret of 16 MiB.
+            let large = Sodium.randomBytes(16 << 20)
+            f.server.behave { $0.secrets = .rawPlaintext(large + [UInt8](repeating: 16, count: 16)) }
+            let back = try await item.secret()
+            #expect(back.bytes.unprotectedArray == large)
             await client.disconnect()
         }
     }
