@@ -53,7 +53,7 @@ enum EntryValidation {
         if name.isEmpty || name.utf8.count > 64 || !allowed || name.hasPrefix(".") {
             throw KeyringError(
                 .invalidArgument,
-                "'\(name)' is not a valid keyring name; use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")
+                "the keyring name is not valid here (not shown); use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")
         }
     }
 }

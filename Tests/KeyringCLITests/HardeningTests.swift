@@ -133,9 +133,9 @@ struct HardeningTests {
             try await cli.store("first", service: "wait.example", account: "alice")
             let result = try await Self.bash(cli, """
                 lock="$XDG_DATA_HOME/swift-keyring/default.keyring.lock"
-                flock "$lock" sleep 4 &
+                flock "$lock" -c 'touch held; sleep 4' &
                 holder=$!
-                sleep 0.3
+                until [ -e held ]; do sleep 0.05; done
                 VALUE_TO_STORE=from-env-secret-value "$K" set --from-env VALUE_TO_STORE wait.example alice &
                 pid=$!
                 sleep 1.5
@@ -168,9 +168,9 @@ struct HardeningTests {
                 mkdir control crash
                 (cd control && KEYRING_FILE_PASSWORD=control-password-value bash -c 'kill -SEGV $$')
                 lock="$XDG_DATA_HOME/swift-keyring/default.keyring.lock"
-                flock "$lock" sleep 4 &
+                flock "$lock" -c 'touch held; sleep 4' &
                 holder=$!
-                sleep 0.3
+                until [ -e held ]; do sleep 0.05; done
                 (cd crash && exec "$K" set crash.example alice < <(printf crash-secret-value)) &
                 pid=$!
                 sleep 1.5

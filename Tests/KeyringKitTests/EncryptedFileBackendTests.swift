@@ -292,6 +292,57 @@ struct EncryptedFileBackendTests {
             service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
     }
 
+    @Test("with only a provider, the first write asks for a new password and creates the keyring")
+    func providerOnFirstWrite() async throws {
+        let directory = try TemporaryDirectory()
+        let requests = Recorder<PasswordRequest>()
+        let creator = Self.backend(directory, password: nil, provider: { request in
+            await requests.append(request)
+            return SecureBytes(utf8: Self.password)
+        })
+        try await creator.set(Secret("hunter2"), service: "mail.example", account: "alice", keyring: nil, label: nil)
+        try await creator.set(Secret("x"), service: "a", account: "b", keyring: nil, label: nil)
+        #expect(await requests.values.map(\.purpose) == [.create])
+        #expect(try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
+    }
+
+    @Test("a write whose keyring was re-keyed while it waited for the lock derives the key again and loses nothing")
+    func rekeyedWhileWaitingForTheLock() async throws {
+        let directory = try TemporaryDirectory()
+        let path = try await Self.populated(directory)
+        let writer = Self.backend(directory)
+        #expect(try await writer.get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
+
+        // The same keyring with a new salt (a password change to the same password), made elsewhere.
+        let elsewhere = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: elsewhere.keyrings, withIntermediateDirectories: false)
+        Files.chmod(elsewhere.keyrings, 0o700)
+        let copy = elsewhere.keyrings + "/default.keyring"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try await Self.backend(elsewhere).changePassword(keyring: nil, to: SecureBytes(utf8: Self.password))
+        let rekeyed = try Files.read(copy)
+
+        // Hold the lock, so the writer (whose key still matches the file) waits for it; swap
+        // the re-keyed file in meanwhile, then let go: under the lock the writer finds another
+        // key block, and must derive again outside it (deriving under it trips an assertion).
+        let lock = open(path + ".lock", O_RDWR | O_CLOEXEC)
+        #expect(lock >= 0)
+        #expect(flock(lock, LOCK_EX) == 0)
+        let write = Task {
+            try await writer.set(Secret("while waiting"), service: "late.example", account: "carol", keyring: nil, label: nil)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(rename(copy, path) == 0)
+        close(lock)
+        try await write.value
+
+        let after = try Files.read(path)
+        #expect(after[0..<108] == rekeyed[0..<108])  // written with the new key block, not the one it held
+        let reader = Self.backend(directory)
+        #expect(try await reader.get(service: "late.example", account: "carol", keyring: nil) == Secret("while waiting"))
+        #expect(try await reader.get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
+    }
+
     @Test("deleting from a keyring that was never created leaves nothing on disk")
     func deleteOnAFreshMachine() async throws {
         let directory = try TemporaryDirectory()

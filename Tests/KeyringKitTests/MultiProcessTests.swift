@@ -30,10 +30,21 @@ final class StressChild: @unchecked Sendable {
     private var text = ""
     private var finished = false
 
-    init(directory: String, prefix: String, count: Int) throws {
+    /// Starts a writer child.
+    /// - Parameters:
+    ///   - directory: The keyring directory.
+    ///   - prefix: Its accounts are `PREFIX-i`.
+    ///   - count: How many entries it writes.
+    ///   - options: More arguments (`--kdf-ops N`, `--kdf-memory-mib N`, `--lock-timeout-ms N`).
+    convenience init(directory: String, prefix: String, count: Int, options: [String] = []) throws {
+        try self.init(arguments: [directory, prefix, String(count)] + options)
+    }
+
+    /// Starts the child with these arguments (`probe DIRECTORY...`, for instance).
+    init(arguments: [String]) throws {
         let binary = try #require(Self.binary(), "keyring-file-stress was not built next to the tests; run `swift build` first")
         process.executableURL = binary
-        process.arguments = [directory, prefix, String(count)]
+        process.arguments = arguments
         process.environment = ["KEYRING_FILE_PASSWORD": EncryptedFileBackendTests.password, "PATH": "/usr/bin:/bin"]
         process.standardOutput = output
         process.standardError = FileHandle.standardError
@@ -147,5 +158,59 @@ struct MultiProcessTests {
         let stored = try await backend.accounts(service: "stress", keyring: nil)
         let expected = (0..<count).flatMap { ["first-\($0)", "second-\($0)"] }
         #expect(stored == expected.sorted())
+    }
+
+    /// Argon2id parameters that cost noticeably (10 passes over 64 MiB: about 0.2 s alone on the
+    /// 2-core development machine, 0.6 s while it builds), while 24 processes at once still
+    /// need only 1.5 GiB.
+    static let costlyKDF = (operations: UInt32(10), memoryMiB: 64)
+
+    @Test("24 processes writing at once, with a costly KDF and a lock timeout shorter than 24 KDFs, all succeed")
+    func manyWritersCostlyKDF() async throws {
+        // Each process derives the password key (twice when it loses the race to create the
+        // file). Derived under the lock, the last of them would wait for 23 derivations in a
+        // row; outside it, the lock is held for a read, a write and two fsyncs. The timeout is
+        // 0.6 of 23 derivations, timed here, so it follows the machine's speed and load: 40 % of
+        // the writers time out when the key is derived under the lock. When it is not, the
+        // longest wait is 23 times the lock's own work: on the 2-core development machine these
+        // writers all finish with a 400-800 ms timeout, against about 3 s here.
+        let writers = 24
+        let entries = 2
+        let clock = ContinuousClock()
+        var derivation = Duration.seconds(1000)
+        for _ in 0..<3 {
+            let elapsed = clock.measure {
+                _ = Array("password".utf8).withUnsafeBytes { password in
+                    Sodium.argon2id(
+                        password: password, salt: [UInt8](repeating: 1, count: Sodium.pwhashSaltBytes),
+                        opsLimit: UInt64(Self.costlyKDF.operations), memLimit: Self.costlyKDF.memoryMiB << 20, outputLength: 32)
+                }
+            }
+            derivation = min(derivation, elapsed)
+        }
+        let timeout = max(derivation * (writers - 1) * 6 / 10, .seconds(2))
+        let milliseconds = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        let directory = try TemporaryDirectory()
+        let options = [
+            "--kdf-ops", String(Self.costlyKDF.operations), "--kdf-memory-mib", String(Self.costlyKDF.memoryMiB),
+            "--lock-timeout-ms", String(milliseconds),
+        ]
+        let children = try (0..<writers).map { index in
+            try StressChild(directory: directory.keyrings, prefix: "w\(index)", count: entries, options: options)
+        }
+        var acknowledged: [String] = []
+        for child in children {
+            try await child.waitForExit(timeout: .seconds(300))
+            #expect(child.process.terminationStatus == 0, "a writer failed (its message is on stderr); lock timeout \(milliseconds) ms")
+            #expect(child.lines.last == "done")
+            acknowledged += child.acknowledged
+        }
+        #expect(acknowledged.count == writers * entries)
+        let backend = EncryptedFileBackendTests.backend(directory)
+        let stored = try await backend.accounts(service: "stress", keyring: nil)
+        #expect(stored == acknowledged.sorted())
+        let expected = (0..<writers).flatMap { writer in (0..<entries).map { "w\(writer)-\($0)" } }
+        #expect(stored == expected.sorted())
+        #expect(try await backend.get(service: "stress", account: "w7-1", keyring: nil) == Secret("value-w7-1"))
     }
 }

@@ -61,14 +61,39 @@ struct SecretMemoryTests {
         #expect("\(secret)" == "<redacted>")
     }
 
-    @Test("buffers are released: forty thousand come and go without running out of mappings")
-    func released() throws {
-        // Each buffer maps pages of its own (and sodium_free zeroes and unmaps them): a leak
-        // would reach vm.max_map_count (65,530) long before the end.
-        for _ in 0..<40_000 {
-            let bytes = SecureBytes(Array("s3cret".utf8))
-            #expect(bytes.count == 6)
+    /// The number of mappings in /proc/self/maps.
+    static func mappings() throws -> Int {
+        try readFile("/proc/self/maps").split(separator: "\n").count
+    }
+
+    @Test("a hundred thousand live buffers share a few mappings (vm.max_map_count is 65,530)")
+    func manyBuffersFewMappings() throws {
+        let before = try Self.mappings()
+        var live: [SecureBytes] = []
+        for index in 0..<100_000 {
+            live.append(SecureBytes(Array("secret-\(index)".utf8)))
         }
+        let during = try Self.mappings()
+        #expect(during - before < 1_000, "\(during - before) new mappings (one a buffer would be 100,000)")
+        let flags = try live[99_999].withUnsafeBytes { try Self.flags(of: $0.baseAddress!) }
+        #expect(flags.contains("dd"))
+        live.removeAll()
+        // Freed slots are reused, not mapped anew.
+        for index in 0..<100_000 { live.append(SecureBytes(Array("again-\(index)".utf8))) }
+        #expect(try Self.mappings() - during < 20)
+    }
+
+    @Test("a released slot is wiped before the next buffer gets it")
+    func releasedSlotsAreWiped() throws {
+        var address: UnsafeRawPointer?
+        do {
+            let first = SecureBytes(Array("wipe-me-please".utf8))
+            address = first.withUnsafeBytes { $0.baseAddress }
+        }
+        // The next buffer of that size takes the slot just freed.
+        let next = SecureBytes(count: 14)
+        #expect(next.withUnsafeBytes { $0.baseAddress } == address)
+        #expect(next.withUnsafeBytes { Array($0) } == [UInt8](repeating: 0, count: 14))
     }
 
     @Test("ProcessProtection makes the process non-dumpable", .disabled(if: !ProcessProtection.isDumpable, "already non-dumpable"))

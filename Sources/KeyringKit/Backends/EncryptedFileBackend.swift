@@ -14,7 +14,8 @@ import FoundationEssentials
 ///   link, or owned by someone else is refused, and so is a directory writable by group or others.
 /// - Writes replace the file atomically (temp file, `fsync`, `rename`, `fsync` of the directory)
 ///   while holding `flock` on `NAME.keyring.lock`, so concurrent processes never lose a write
-///   and a crash leaves the old or the new file, never a mix.
+///   and a crash leaves the old or the new file, never a mix. Keys are derived (Argon2id) before
+///   the lock is taken, so it is held for milliseconds.
 /// - A damaged file is reported as ``KeyringError/Code/badDataFormat`` and left untouched; a
 ///   password that does not open it as ``KeyringError/Code/wrongPassword``.
 ///
@@ -250,8 +251,9 @@ public struct EncryptedFileBackend: KeyringBackend {
         return try await store.perform { [store] in try store.isLocked(name) }
     }
 
-    /// Changes a keyring's password: the data key is rewrapped under a key derived from the new
-    /// password with a new salt and this backend's KDF parameters; entries are re-sealed.
+    /// Changes a keyring's password: a new random data key is wrapped under a key derived from
+    /// the new password with a new salt and this backend's KDF parameters; entries are re-sealed
+    /// under it.
     /// - Parameters:
     ///   - keyring: The keyring, or `nil` for `default`.
     ///   - newPassword: The new password.

@@ -11,26 +11,25 @@ public final class SecureBytes: @unchecked Sendable {
     /// The number of bytes held.
     public let count: Int
 
-    /// Whether ``storage`` came from ``Sodium/allocateGuarded(_:)`` (else from the heap, wiped all the same).
-    private let isGuarded: Bool
+    /// Whether ``storage`` came from ``SecureArena`` (else from the heap, wiped all the same).
+    private let isProtected: Bool
 
     /// Zero-filled secure storage of `count` bytes.
     ///
-    /// The bytes get pages of their own (`sodium_malloc`): locked out of swap where the memory
-    /// limit allows, excluded from core dumps, with guard pages around them. When the system
-    /// refuses another mapping (about 16,000 live buffers hit `vm.max_map_count`), the bytes go
-    /// on the heap instead, still wiped when released.
+    /// The bytes live in ``SecureArena``: on pages excluded from core dumps and locked out of
+    /// swap where the memory limit allows. Only when the system refuses memory for the arena do
+    /// they go on the ordinary heap, still wiped when released.
     public init(count: Int) {
         precondition(count >= 0)
         self.count = count
         // Never allocate zero bytes: keeps baseAddress non-nil for C calls.
-        if let guarded = Sodium.allocateGuarded(count) {
-            storage = guarded
-            isGuarded = true
+        if let protected = SecureArena.allocate(count) {
+            storage = protected
+            isProtected = true
         } else {
             storage = .allocate(byteCount: max(count, 1), alignment: 16)
             storage.initializeMemory(as: UInt8.self, repeating: 0)
-            isGuarded = false
+            isProtected = false
         }
     }
 
@@ -54,8 +53,8 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        if isGuarded {
-            Sodium.freeGuarded(storage)  // zeroes, unlocks, unmaps
+        if isProtected {
+            SecureArena.release(storage)  // wipes, then reuses or unmaps
         } else {
             Sodium.wipe(storage)
             storage.deallocate()

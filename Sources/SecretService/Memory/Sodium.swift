@@ -24,24 +24,6 @@ package enum Sodium {
         sodium_memzero(base, buffer.count)
     }
 
-    /// Guarded, page-aligned memory for a secret (`sodium_malloc`): its own pages, locked out of
-    /// swap (`mlock`) where RLIMIT_MEMLOCK allows, excluded from core dumps
-    /// (`madvise(MADV_DONTDUMP)`, which works only on whole pages), between inaccessible guard
-    /// pages. `nil` when the system refuses the mapping (out of memory, or of mappings).
-    package static func allocateGuarded(_ count: Int) -> UnsafeMutableRawBufferPointer? {
-        ensureInitialized()
-        guard let base = sodium_malloc(max(count, 1)) else { return nil }
-        let buffer = UnsafeMutableRawBufferPointer(start: base, count: max(count, 1))
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
-        return buffer
-    }
-
-    /// Wipes and releases memory from ``allocateGuarded(_:)`` (`sodium_free`, which zeroes it).
-    package static func freeGuarded(_ buffer: UnsafeMutableRawBufferPointer) {
-        guard let base = buffer.baseAddress else { return }
-        sodium_free(base)
-    }
-
     /// Constant-time comparison (`sodium_memcmp`).
     package static func constantTimeEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }

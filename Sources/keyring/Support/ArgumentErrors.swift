@@ -22,6 +22,9 @@ enum ArgumentErrors {
     /// A message for a first positional argument that is no command, or `nil` when it is one
     /// (or there is none, or the arguments start with something only the parser understands).
     static func unknownCommand(in arguments: [String]) -> String? {
+        // The parser's own requests (help, version, completion scripts) are its to answer.
+        let parserOptions: Set<String> = ["-h", "--help", "--version", "--generate-completion-script", "--experimental-dump-help"]
+        if arguments.contains(where: { parserOptions.contains(String($0.prefix { $0 != "=" })) }) { return nil }
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]

@@ -5,6 +5,12 @@ import Dispatch
 /// derivation, caching and atomic replacement. Every method except ``perform(_:)`` runs on the
 /// store's serial queue, never on the cooperative thread pool, because file I/O, `flock` waits
 /// and Argon2id block.
+///
+/// Argon2id never runs under the file lock: a writer derives the key of the file as it finds it
+/// (or wraps a new keyring's data key) first, then takes the lock, reads the file again and uses
+/// the key it holds if the file's key block is still the one it derived it for. If another
+/// process changed the password or created the file in between, the writer releases the lock,
+/// derives again and retries. The lock is held only to read, change, write and `fsync`.
 final class FileKeyringStore: @unchecked Sendable {
     /// Where a password came from; wording for messages, and whether the provider may be asked again.
     enum PasswordSource: Sendable, Equatable {
@@ -45,12 +51,25 @@ final class FileKeyringStore: @unchecked Sendable {
         let headerBytes: [UInt8]
     }
 
+    /// What one attempt at an operation under the lock came to.
+    private enum LockedAttempt<T> {
+        /// The operation ran, and wrote the file if it changed anything.
+        case done(T)
+        /// The file's key block is not the one whose key was derived before the lock (another
+        /// process changed the password, or created or deleted the file): nothing was done;
+        /// derive again outside the lock.
+        case keyChanged
+    }
+
     static let defaultKeyring = "default"
     static let fileExtension = ".keyring"
     static let lockExtension = ".keyring.lock"
     static let temporaryMarker = ".keyring.tmp-"
     /// Refuse files above this size before reading them.
     static let maximumFileSize = 1 << 30
+    /// How many times a write derives a key before the lock and then finds, under the lock, a
+    /// file with another key block, before it gives up.
+    static let keyDerivationAttempts = 5
 
     let directory: Result<String, KeyringError>
     let configuredPassword: SecureBytes?
@@ -61,6 +80,8 @@ final class FileKeyringStore: @unchecked Sendable {
     private let queue = DispatchQueue(label: "swift-keyring.encrypted-file")
     // Touched only on `queue`.
     private var unlocked: [String: UnlockedKeyring] = [:]
+    /// Whether this store holds a keyring's `flock` now; Argon2id must not run while it does.
+    private var holdsLock = false
 
     init(
         directory: Result<String, KeyringError>, configuredPassword: SecureBytes?, environmentPassword: SecureBytes?,
@@ -94,43 +115,62 @@ final class FileKeyringStore: @unchecked Sendable {
             if keyring == Self.defaultKeyring { return try body(EntryTable()) }
             throw noSuchKeyring(keyring)
         }
-        let table = try self.table(of: keyring, file: file, path: try path(of: keyring), password: password)
-        return try body(table)
+        let path = try path(of: keyring)
+        let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+        let state = try unlockedKeyring(keyring, header: header, headerBytes: file.headerBytes, path: path, password: password)
+        return try body(try table(of: file, header: header, path: path, with: state, authenticating: false))
     }
 
     /// Locks the keyring against other writers, reads it, lets `body` change the table, and
     /// writes it back atomically when `body` returns `true`. A missing default keyring is
     /// created (which needs a password); a missing other keyring is an error.
+    ///
+    /// The key is derived before the lock is taken (see the type's documentation); `body` may
+    /// run more than once, and must only change the table it is given.
     func modify<T>(
         _ keyring: String, password: PasswordInput?, _ body: (inout EntryTable) throws -> (result: T, changed: Bool)
     ) throws -> T {
-        // A keyring that does not exist yet: nothing is created (directory, lock file) unless
-        // `body` really changes something, so `keyring del` on a fresh machine leaves no trace.
-        let exists = try existingDirectory().map { directory throws in try open(keyring, in: directory) != nil } ?? false
-        if !exists {
-            guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
-            var scratch = EntryTable()
-            let (result, changed) = try body(&scratch)
-            if !changed { return result }
-        }
-        let directory = try writableDirectory()
-        return try withExclusiveLock(keyring, in: directory) { () throws -> T in
-            let path = try path(of: keyring)
-            if let file = try open(keyring, in: directory) {
-                var table = try self.table(of: keyring, file: file, path: path, password: password)
+        for _ in 0..<Self.keyDerivationAttempts {
+            // Before the lock: the key of the file as it is now (Argon2id unless it is held), or,
+            // for a default keyring not created yet, a new data key wrapped under the password.
+            var created: UnlockedKeyring?
+            if let directory = try existingDirectory(), let file = try open(keyring, in: directory) {
+                let path = try path(of: keyring)
+                let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+                _ = try unlockedKeyring(keyring, header: header, headerBytes: file.headerBytes, path: path, password: password)
+            } else {
+                // Nothing is created (directory, lock file) unless `body` really changes
+                // something, so `keyring del` on a fresh machine leaves no trace.
+                guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
+                var scratch = EntryTable()
+                let (result, changed) = try body(&scratch)
+                if !changed { return result }
+                created = try newKeyring(password: try choosePassword(password, keyring: keyring, purpose: .create))
+            }
+            let directory = try writableDirectory()
+            let attempt = try withExclusiveLock(keyring, in: directory) { () throws -> LockedAttempt<T> in
+                let path = try path(of: keyring)
+                let state: UnlockedKeyring
+                var table: EntryTable
+                if let file = try open(keyring, in: directory) {
+                    let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+                    guard let held = heldKeyring(keyring, headerBytes: file.headerBytes) else { return .keyChanged }
+                    state = held
+                    table = try self.table(of: file, header: header, path: path, with: held, authenticating: true)
+                } else {
+                    guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
+                    // Deleted since the key was derived: wrap a new data key, outside the lock.
+                    guard let created else { return .keyChanged }
+                    state = created
+                    table = EntryTable()
+                }
                 let (result, changed) = try body(&table)
-                if changed { try write(table, keyring: keyring, in: directory) }
-                return result
+                if changed { try write(table, keyring: keyring, with: state, in: directory) }
+                return .done(result)
             }
-            guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
-            var table = EntryTable()
-            let (result, changed) = try body(&table)
-            if changed {
-                try createKeyring(keyring, password: try choosePassword(password, keyring: keyring, purpose: .create))
-                try write(table, keyring: keyring, in: directory)
-            }
-            return result
+            if case .done(let result) = attempt { return result }
         }
+        throw keyKeptChanging(keyring)
     }
 
     // MARK: Keyring management
@@ -151,15 +191,16 @@ final class FileKeyringStore: @unchecked Sendable {
         }
     }
 
-    /// Creates a new, empty keyring file; fails when it exists.
+    /// Creates a new, empty keyring file; fails when it exists. The data key is wrapped under
+    /// the password (Argon2id) before the lock is taken, and used if the file still does not exist.
     func create(_ keyring: String, password: PasswordInput?) throws {
+        // Checked first too, so that no password is asked for and no key derived in vain.
+        if let directory = try existingDirectory(), try open(keyring, in: directory) != nil { throw alreadyExists(keyring) }
+        let created = try newKeyring(password: try choosePassword(password, keyring: keyring, purpose: .create))
         let directory = try writableDirectory()
         try withExclusiveLock(keyring, in: directory) { () throws in
-            if try open(keyring, in: directory) != nil {
-                throw KeyringError(.alreadyExists, "the keyring '\(keyring)' already exists at \(try path(of: keyring))")
-            }
-            try createKeyring(keyring, password: try choosePassword(password, keyring: keyring, purpose: .create))
-            try write(EntryTable(), keyring: keyring, in: directory)
+            if try open(keyring, in: directory) != nil { throw alreadyExists(keyring) }
+            try write(EntryTable(), keyring: keyring, with: created, in: directory)
         }
     }
 
@@ -199,10 +240,7 @@ final class FileKeyringStore: @unchecked Sendable {
         }
         let path = try path(of: keyring)
         let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
-        if let current = unlocked[keyring], current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange]),
-           password == nil {
-            return
-        }
+        if password == nil, heldKeyring(keyring, headerBytes: file.headerBytes) != nil { return }
         let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
         let dataKey = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
         unlocked[keyring] = UnlockedKeyring(header: header, headerBytes: file.headerBytes, dataKey: dataKey)
@@ -214,22 +252,35 @@ final class FileKeyringStore: @unchecked Sendable {
             if keyring == Self.defaultKeyring { return false }
             throw noSuchKeyring(keyring)
         }
-        guard let current = unlocked[keyring] else { return true }
-        return !current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange])
+        return heldKeyring(keyring, headerBytes: file.headerBytes) == nil
     }
 
     /// Re-encrypts the keyring under a new random data key wrapped by the new password (new
-    /// salt, current KDF parameters); the entries are re-sealed with it.
+    /// salt, current KDF parameters); the entries are re-sealed with it. Both keys are derived
+    /// before the lock is taken: first the current one (so a wrong password costs no second
+    /// derivation), then the new one, once.
     func changePassword(_ keyring: String, current: PasswordInput?, new: SecureBytes) throws {
-        let directory = try writableDirectory()
-        try withExclusiveLock(keyring, in: directory) { () throws in
+        var replacement: UnlockedKeyring?
+        for _ in 0..<Self.keyDerivationAttempts {
+            guard let directory = try existingDirectory(), let file = try open(keyring, in: directory) else {
+                throw noSuchKeyring(keyring)
+            }
             let path = try path(of: keyring)
-            guard let file = try open(keyring, in: directory) else { throw noSuchKeyring(keyring) }
-            let table = try self.table(of: keyring, file: file, path: path, password: current)
-            unlocked[keyring] = nil
-            try createKeyring(keyring, password: PasswordInput(bytes: new, source: .caller))
-            try write(table, keyring: keyring, in: directory)
+            let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+            _ = try unlockedKeyring(keyring, header: header, headerBytes: file.headerBytes, path: path, password: current)
+            let newKey = try replacement ?? newKeyring(password: PasswordInput(bytes: new, source: .caller))
+            replacement = newKey
+            let attempt = try withExclusiveLock(keyring, in: directory) { () throws -> LockedAttempt<Void> in
+                guard let file = try open(keyring, in: directory) else { throw noSuchKeyring(keyring) }
+                let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+                guard let held = heldKeyring(keyring, headerBytes: file.headerBytes) else { return .keyChanged }
+                let table = try self.table(of: file, header: header, path: path, with: held, authenticating: true)
+                try write(table, keyring: keyring, with: newKey, in: directory)
+                return .done(())
+            }
+            if case .done = attempt { return }
         }
+        throw keyKeptChanging(keyring)
     }
 
     // MARK: Passwords and keys
@@ -244,6 +295,7 @@ final class FileKeyringStore: @unchecked Sendable {
     }
 
     private func deriveKey(_ password: PasswordInput, header: KeyringFileHeader) throws(KeyringError) -> SecureBytes {
+        assert(!holdsLock, "Argon2id must run before the file lock is taken, not under it")
         let key = password.bytes.withUnsafeBytes { raw in
             Sodium.argon2id(
                 password: raw, salt: header.salt, opsLimit: UInt64(header.kdf.operations),
@@ -274,8 +326,9 @@ final class FileKeyringStore: @unchecked Sendable {
         return dataKey
     }
 
-    /// Makes a fresh data key wrapped under `password` and remembers it as the keyring's key.
-    private func createKeyring(_ keyring: String, password: PasswordInput) throws(KeyringError) {
+    /// Makes a fresh data key wrapped under `password` (Argon2id), for a keyring to be created or
+    /// re-keyed; it becomes the keyring's key when it is first written.
+    private func newKeyring(password: PasswordInput) throws(KeyringError) -> UnlockedKeyring {
         let dataKey = SecureBytes(count: KeyringFileHeader.dataKeySize)
         dataKey.withUnsafeMutableBytes { Sodium.fillRandom($0) }
         var header = KeyringFileHeader(
@@ -285,27 +338,44 @@ final class FileKeyringStore: @unchecked Sendable {
         header.wrappedKey = dataKey.withUnsafeBytes { raw in
             Sodium.seal(raw, associatedData: header.keyWrapAssociatedData, nonce: header.keyNonce, key: passwordKey)
         }
-        unlocked[keyring] = UnlockedKeyring(header: header, headerBytes: header.encoded(), dataKey: dataKey)
+        return UnlockedKeyring(header: header, headerBytes: header.encoded(), dataKey: dataKey)
+    }
+
+    /// The held key of the keyring whose parsed header is `header`, unwrapped (Argon2id) and
+    /// remembered when the held one is for another key block or none is held. Never called
+    /// under the lock.
+    private func unlockedKeyring(
+        _ keyring: String, header: KeyringFileHeader, headerBytes: [UInt8], path: String, password: PasswordInput?
+    ) throws -> UnlockedKeyring {
+        if let held = heldKeyring(keyring, headerBytes: headerBytes) { return held }
+        let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
+        let dataKey = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
+        let state = UnlockedKeyring(header: header, headerBytes: headerBytes, dataKey: dataKey)
+        unlocked[keyring] = state
+        return state
+    }
+
+    /// The held key of the keyring if it is the key of this header's key block (a file too short
+    /// to have one has no key).
+    private func heldKeyring(_ keyring: String, headerBytes: [UInt8]) -> UnlockedKeyring? {
+        guard let held = unlocked[keyring], headerBytes.count >= KeyringFileHeader.keyBlockRange.upperBound,
+              held.keyBlock.elementsEqual(headerBytes[KeyringFileHeader.keyBlockRange])
+        else { return nil }
+        return held
     }
 
     // MARK: Files
 
-    /// The table of an opened file: from the cache when its header and size are unchanged
-    /// (every write draws a fresh random body nonce), else decrypted and parsed.
-    private func table(of keyring: String, file: OpenedFile, path: String, password: PasswordInput?) throws -> EntryTable {
-        let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
-        let state: UnlockedKeyring
-        if let current = unlocked[keyring], current.keyBlock.elementsEqual(file.headerBytes[KeyringFileHeader.keyBlockRange]) {
-            state = current
-        } else {
-            let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
-            let dataKey = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
-            state = UnlockedKeyring(header: header, headerBytes: file.headerBytes, dataKey: dataKey)
-            unlocked[keyring] = state
-        }
-        if let cached = state.cachedTable, state.cachedFileSize == file.size, state.cachedHeaderBytes == file.headerBytes {
-            return cached
-        }
+    /// The table of an opened file whose key is `state`, decrypted and parsed, or the cached one
+    /// when the header and size are those last read or written (every write draws a fresh random
+    /// body nonce, so another writer's file never matches). Reads then trust the cache; a write
+    /// (`authenticating`) still checks the body's tag, so that it never writes over a body damaged
+    /// in place, but does not parse it again.
+    private func table(
+        of file: OpenedFile, header: KeyringFileHeader, path: String, with state: UnlockedKeyring, authenticating: Bool
+    ) throws -> EntryTable {
+        let cached = state.cachedFileSize == file.size && state.cachedHeaderBytes == file.headerBytes ? state.cachedTable : nil
+        if let cached, !authenticating { return cached }
         let body: [UInt8]
         do { body = try file.descriptor.readAll(sizeHint: file.size - KeyringFileHeader.size, limit: Self.maximumFileSize) } catch {
             throw translate(error, "read")
@@ -316,6 +386,7 @@ final class FileKeyringStore: @unchecked Sendable {
         guard let plaintext else {
             throw KeyringFileHeader.corrupt(path, "its entries fail authentication (the file was truncated or modified)")
         }
+        if let cached { return cached }
         let table = try EntryTable.parse(plaintext, path: path)
         state.header = header
         state.cachedHeaderBytes = file.headerBytes
@@ -324,10 +395,11 @@ final class FileKeyringStore: @unchecked Sendable {
         return table
     }
 
-    /// Seals `table` under the keyring's data key with a fresh nonce and atomically replaces
+    /// Seals `table` under the data key of `state` with a fresh nonce and atomically replaces
     /// the file: temp file (O_EXCL|O_NOFOLLOW, 0600), write, fsync, rename, fsync directory.
-    private func write(_ table: EntryTable, keyring: String, in directory: String) throws {
-        guard let state = unlocked[keyring] else { preconditionFailure("writing a keyring whose key is not held") }
+    /// Once the file is replaced, `state` is the keyring's held key.
+    private func write(_ table: EntryTable, keyring: String, with state: UnlockedKeyring, in directory: String) throws {
+        precondition(holdsLock, "writing a keyring file without its lock")
         var header = state.header
         header.bodyNonce = Sodium.randomBytes(Sodium.aeadNonceBytes)
         let headerBytes = header.encoded()
@@ -358,11 +430,12 @@ final class FileKeyringStore: @unchecked Sendable {
             _ = try? FileSystem.remove(temporary)
             throw translate(error, "replace")
         }
-        try syncDirectory(directory)
         state.header = header
         state.cachedHeaderBytes = headerBytes
         state.cachedFileSize = headerBytes.count + sealed.count
         state.cachedTable = table
+        unlocked[keyring] = state
+        try syncDirectory(directory)
     }
 
     /// Temp files left by a writer that died; only called under the exclusive lock, when no
@@ -501,10 +574,25 @@ final class FileKeyringStore: @unchecked Sendable {
             FileSystem.sleep(milliseconds: pause)
             pause = min(pause * 2, 20)
         }
+        holdsLock = true
+        defer { holdsLock = false }
         return try withExtendedLifetime(lockFile) { try body() }  // closing the descriptor releases the lock
     }
 
     // MARK: Errors
+
+    private func alreadyExists(_ keyring: String) -> KeyringError {
+        let path = (try? path(of: keyring)) ?? keyring
+        return KeyringError(.alreadyExists, "the keyring '\(keyring)' already exists at \(path)")
+    }
+
+    private func keyKeptChanging(_ keyring: String) -> KeyringError {
+        let path = (try? path(of: keyring)) ?? keyring
+        return KeyringError(
+            .backendFailure,
+            "the keyring '\(keyring)' (\(path)) got a new password or was re-created \(Self.keyDerivationAttempts) times "
+                + "while this process was deriving its key; nothing was written. Try again")
+    }
 
     private func noSuchKeyring(_ keyring: String) -> KeyringError {
         let path = (try? path(of: keyring)) ?? keyring

@@ -82,6 +82,9 @@ struct KeyringFileHeader: Sendable {
             throw corrupt(path, "its header is damaged (checksum mismatch)")
         }
         guard file[8] == version else {
+            guard file[8] > version else {
+                throw corrupt(path, "its header names format version \(file[8]), which no swift-keyring writes")
+            }
             throw KeyringError(
                 .badDataFormat,
                 "the keyring file \(path) has format version \(file[8]); this swift-keyring reads version \(version): upgrade swift-keyring")
