@@ -103,6 +103,21 @@ struct HostileServiceCLITests {
         }
     }
 
+    @Test func namesFromTheServiceAreEscapedInListings() async throws {
+        try await withHostileCLI { cli in
+            let evil = "\u{1B}[2J\u{1B}]0;pwned\u{07}evil\nservice = forged\tcolumn\u{202E}"
+            try cli.server.addItem(label: evil, attributes: ["service": "svc" + evil, "username": "user" + evil], secret: "x")
+            for arguments in [["list"], ["search", "username=user" + evil], ["--output", "json", "list"]] {
+                let result = try await cli.keyring(arguments)
+                #expect(result.succeeded, "keyring \(arguments): \(result)")
+                #expect(!result.stdout.contains(0x1B) && !result.stdout.contains(0x07), "keyring \(arguments): raw escapes")
+                #expect(!result.stdoutContains("\u{202E}"), "keyring \(arguments): a raw bidi override")
+                #expect(!result.stdoutText.contains("\nservice = forged"), "keyring \(arguments): a forged line")
+                #expect(!result.stdoutContains(C.secret))
+            }
+        }
+    }
+
     @Test func aBadServerKeyOrCiphertextIsAFailureWithoutTheSecret() async throws {
         let cases: [(String, (inout HostileSecretService.Behaviour) -> Void)] = [
             ("empty public key", { $0.publicKey = .bytes([]) }),

@@ -613,6 +613,23 @@ struct HostileServiceTests {
                     }
                 }
             }
+            // From the other calls too: every error reply goes through the same door.
+            for member in ["OpenSession", "GetSecret", "Unlock", "CreateItem", "Get"] {
+                f.server.behaveWell()
+                f.server.behave { $0.replies[member] = .error(name: "org.example.Hostile.Error", message: escapes) }
+                let fresh = f.client()
+                await expectFailure(.failed, "\(member): escapes") {
+                    switch member {
+                    case "Unlock": try await fresh.unlock([HostileSecretService.collectionPath])
+                    case "CreateItem":
+                        _ = try await SecretCollection.at(HostileSecretService.collectionPath, client: fresh)
+                            .createItem(label: "x", attributes: [:], secret: Secret("y"))
+                    case "Get": _ = try await fresh.collections()
+                    default: _ = try await fresh.lookup(F.attributes)
+                    }
+                }
+                await fresh.disconnect()
+            }
             await client.disconnect()
         }
     }
