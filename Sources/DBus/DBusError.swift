@@ -2,23 +2,41 @@
 /// by a peer the D-Bus error name.
 public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is. Stable: callers switch on it.
-    public enum Code: String, Sendable, Hashable {
+    /// A struct, not an enum, so that a later version can add codes without breaking a caller's
+    /// `switch` (which needs a `default:`); matched like enum cases (`case .timedOut:`).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable text of the code.
+        public let rawValue: String
+
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// The known code with this text, or `nil`.
+        public init?(rawValue: String) {
+            guard let code = Code.known.first(where: { $0.rawValue == rawValue }) else { return nil }
+            self = code
+        }
+
+        public var description: String { rawValue }
+
         /// No bus address could be found (no `DBUS_SESSION_BUS_ADDRESS`, no `$XDG_RUNTIME_DIR/bus`).
-        case noBus
+        public static let noBus = Code("noBus")
         /// Connecting or authenticating to the bus failed.
-        case connectionFailed
+        public static let connectionFailed = Code("connectionFailed")
         /// The connection was lost (the bus or the peer went away) while waiting.
-        case disconnected
+        public static let disconnected = Code("disconnected")
         /// The connection was closed by this process.
-        case closed
+        public static let closed = Code("closed")
         /// No reply arrived before the deadline.
-        case timedOut
+        public static let timedOut = Code("timedOut")
         /// The peer answered with a D-Bus error; see ``DBusError/name``.
-        case remote
+        public static let remote = Code("remote")
         /// A value or reply did not have the type the caller expected.
-        case typeMismatch
+        public static let typeMismatch = Code("typeMismatch")
         /// An argument could not be sent (invalid name, path, string or container).
-        case invalidArgument
+        public static let invalidArgument = Code("invalidArgument")
+
+        /// Every code this version knows. Later versions may add more.
+        public static let known: [Code] = [.noBus, .connectionFailed, .disconnected, .closed, .timedOut, .remote, .typeMismatch, .invalidArgument]
     }
 
     /// Well-known D-Bus error names.

@@ -35,7 +35,7 @@ public struct Keyring: Sendable {
     /// (`KEYRING_BACKEND`, the configuration file, then Secret Service or the encrypted file).
     /// - Throws: ``KeyringError`` when the chosen backend cannot be used.
     public static var `default`: Keyring {
-        get async throws {
+        get async throws(KeyringError) {
             Keyring(backend: try await BackendSelection().choose().backend)
         }
     }
@@ -54,7 +54,7 @@ public struct Keyring: Sendable {
     ///   - account: The account within the service.
     /// - Returns: The secret, or `nil` when there is none.
     /// - Throws: ``KeyringError``.
-    public func get(service: String, account: String) async throws -> Secret? {
+    public func get(service: String, account: String) async throws(KeyringError) -> Secret? {
         try EntryValidation.check(service: service, account: account)
         try EntryValidation.checkKeyring(keyring)
         return try await backend.get(service: service, account: account, keyring: keyring)
@@ -66,7 +66,7 @@ public struct Keyring: Sendable {
     ///   - account: The account.
     /// - Returns: The UTF-8 text, or `nil` when there is no entry.
     /// - Throws: ``KeyringError`` `badEncoding` when the secret is not UTF-8.
-    public func getString(service: String, account: String) async throws -> String? {
+    public func getString(service: String, account: String) async throws(KeyringError) -> String? {
         guard let secret = try await get(service: service, account: account) else { return nil }
         guard let text = secret.stringValue else {
             throw KeyringError(
@@ -83,7 +83,7 @@ public struct Keyring: Sendable {
     ///   - account: The account.
     /// - Returns: The bytes, or `nil` when there is no entry.
     /// - Throws: ``KeyringError``.
-    public func getBytes(service: String, account: String) async throws -> [UInt8]? {
+    public func getBytes(service: String, account: String) async throws(KeyringError) -> [UInt8]? {
         try await get(service: service, account: account)?.bytes.unprotectedArray
     }
 
@@ -91,7 +91,7 @@ public struct Keyring: Sendable {
     /// - Parameter service: The service.
     /// - Returns: Account names, sorted.
     /// - Throws: ``KeyringError``.
-    public func accounts(service: String) async throws -> [String] {
+    public func accounts(service: String) async throws(KeyringError) -> [String] {
         try EntryValidation.check(service: service)
         try EntryValidation.checkKeyring(keyring)
         return try await backend.accounts(service: service, keyring: keyring)
@@ -102,7 +102,7 @@ public struct Keyring: Sendable {
     ///   empty lists everything.
     /// - Returns: Matching entries, sorted by service then account.
     /// - Throws: ``KeyringError``.
-    public func search(_ attributes: [String: String] = [:]) async throws -> [KeyringEntry] {
+    public func search(_ attributes: [String: String] = [:]) async throws(KeyringError) -> [KeyringEntry] {
         try EntryValidation.checkKeyring(keyring)
         return try await backend.search(attributes: attributes, keyring: keyring)
     }
@@ -116,7 +116,7 @@ public struct Keyring: Sendable {
     ///   - account: The account.
     ///   - label: A human-readable label, or `nil` for `Password for 'ACCOUNT' on 'SERVICE'`.
     /// - Throws: ``KeyringError``; `unsupported` for read-only backends.
-    public func set(_ secret: Secret, service: String, account: String, label: String? = nil) async throws {
+    public func set(_ secret: Secret, service: String, account: String, label: String? = nil) async throws(KeyringError) {
         try EntryValidation.check(service: service, account: account)
         try EntryValidation.checkKeyring(keyring)
         try await backend.set(secret, service: service, account: account, keyring: keyring, label: label)
@@ -129,7 +129,7 @@ public struct Keyring: Sendable {
     ///   - account: The account.
     ///   - label: A label, or `nil` for the default.
     /// - Throws: ``KeyringError``.
-    public func set(_ string: String, service: String, account: String, label: String? = nil) async throws {
+    public func set(_ string: String, service: String, account: String, label: String? = nil) async throws(KeyringError) {
         try await set(Secret(string), service: service, account: account, label: label)
     }
 
@@ -140,7 +140,7 @@ public struct Keyring: Sendable {
     ///   - account: The account.
     ///   - label: A label, or `nil` for the default.
     /// - Throws: ``KeyringError``.
-    public func set(bytes: [UInt8], service: String, account: String, label: String? = nil) async throws {
+    public func set(bytes: [UInt8], service: String, account: String, label: String? = nil) async throws(KeyringError) {
         try await set(Secret(bytes: bytes), service: service, account: account, label: label)
     }
 
@@ -151,7 +151,7 @@ public struct Keyring: Sendable {
     /// - Returns: `true` when an entry was deleted, `false` when there was none.
     /// - Throws: ``KeyringError``; `unsupported` for read-only backends.
     @discardableResult
-    public func delete(service: String, account: String) async throws -> Bool {
+    public func delete(service: String, account: String) async throws(KeyringError) -> Bool {
         try EntryValidation.check(service: service, account: account)
         try EntryValidation.checkKeyring(keyring)
         return try await backend.delete(service: service, account: account, keyring: keyring)
@@ -167,7 +167,7 @@ public struct Keyring: Sendable {
 
     /// Lists the backend's keyrings.
     /// - Throws: ``KeyringError``; `unsupported` where the backend has no keyrings to list.
-    public func keyrings() async throws -> [KeyringInfo] {
+    public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
         try await backend.keyrings()
     }
 
@@ -176,20 +176,20 @@ public struct Keyring: Sendable {
     ///   - name: The new keyring's name.
     ///   - password: Its password, or `nil` to let the backend ask.
     /// - Throws: ``KeyringError``.
-    public func createKeyring(_ name: String, password: SecureBytes? = nil) async throws {
+    public func createKeyring(_ name: String, password: SecureBytes? = nil) async throws(KeyringError) {
         try await backend.createKeyring(name, password: password)
     }
 
     /// Deletes a keyring and all its entries.
     /// - Parameter name: The keyring's name.
     /// - Throws: ``KeyringError``.
-    public func deleteKeyring(_ name: String) async throws {
+    public func deleteKeyring(_ name: String) async throws(KeyringError) {
         try await backend.deleteKeyring(name)
     }
 
     /// Locks this front's keyring (``keyring``).
     /// - Throws: ``KeyringError``.
-    public func lock() async throws {
+    public func lock() async throws(KeyringError) {
         try EntryValidation.checkKeyring(keyring)
         try await backend.lock(keyring: keyring)
     }
@@ -197,14 +197,14 @@ public struct Keyring: Sendable {
     /// Unlocks this front's keyring.
     /// - Parameter password: The password, or `nil` to let the backend ask.
     /// - Throws: ``KeyringError`` `wrongPassword`, `locked`.
-    public func unlock(password: SecureBytes? = nil) async throws {
+    public func unlock(password: SecureBytes? = nil) async throws(KeyringError) {
         try EntryValidation.checkKeyring(keyring)
         try await backend.unlock(keyring: keyring, password: password)
     }
 
     /// Whether this front's keyring is locked.
     /// - Throws: ``KeyringError``.
-    public func isLocked() async throws -> Bool {
+    public func isLocked() async throws(KeyringError) -> Bool {
         try EntryValidation.checkKeyring(keyring)
         return try await backend.isLocked(keyring: keyring)
     }

@@ -21,7 +21,7 @@ public protocol KeyringBackend: Sendable {
     ///   - keyring: The keyring to read, or `nil` for the default.
     /// - Returns: The secret, or `nil` when there is no such entry.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `noSuchKeyring`, ...
-    func get(service: String, account: String, keyring: String?) async throws -> Secret?
+    func get(service: String, account: String, keyring: String?) async throws(KeyringError) -> Secret?
 
     /// Stores a secret, creating the entry or replacing exactly that entry's value and label.
     /// - Parameters:
@@ -31,7 +31,7 @@ public protocol KeyringBackend: Sendable {
     ///   - keyring: The keyring to write, or `nil` for the default (created when missing).
     ///   - label: A human-readable label, or `nil` for ``KeyringEntry/defaultLabel(service:account:)``.
     /// - Throws: ``KeyringError``: `unsupported` for read-only backends, `locked`, `permissionDenied`, ...
-    func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws
+    func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError)
 
     /// Deletes one entry.
     /// - Parameters:
@@ -40,7 +40,7 @@ public protocol KeyringBackend: Sendable {
     ///   - keyring: The keyring, or `nil` for the default.
     /// - Returns: `true` when an entry was deleted, `false` when there was none.
     /// - Throws: ``KeyringError``.
-    func delete(service: String, account: String, keyring: String?) async throws -> Bool
+    func delete(service: String, account: String, keyring: String?) async throws(KeyringError) -> Bool
 
     /// Lists the accounts that have an entry for a service.
     /// - Parameters:
@@ -48,7 +48,7 @@ public protocol KeyringBackend: Sendable {
     ///   - keyring: The keyring, or `nil` for the default.
     /// - Returns: Account names, sorted.
     /// - Throws: ``KeyringError``.
-    func accounts(service: String, keyring: String?) async throws -> [String]
+    func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String]
 
     /// Finds entries whose attributes include all the given ones. Returns metadata, never values.
     /// - Parameters:
@@ -56,40 +56,40 @@ public protocol KeyringBackend: Sendable {
     ///   - keyring: The keyring, or `nil` for the default.
     /// - Returns: Matching entries, sorted by service then account.
     /// - Throws: ``KeyringError``.
-    func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry]
+    func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry]
 
     /// Lists the backend's keyrings.
     /// - Throws: ``KeyringError``; `unsupported` by default.
-    func keyrings() async throws -> [KeyringInfo]
+    func keyrings() async throws(KeyringError) -> [KeyringInfo]
 
     /// Creates a keyring.
     /// - Parameters:
     ///   - name: The new keyring's name.
     ///   - password: Its password, or `nil` to let the backend ask (prompt, provider, environment).
     /// - Throws: ``KeyringError``: `alreadyExists`, `invalidArgument`; `unsupported` by default.
-    func createKeyring(_ name: String, password: SecureBytes?) async throws
+    func createKeyring(_ name: String, password: SecureBytes?) async throws(KeyringError)
 
     /// Deletes a keyring and every entry in it.
     /// - Parameter name: The keyring's name.
     /// - Throws: ``KeyringError``: `noSuchKeyring`; `unsupported` by default.
-    func deleteKeyring(_ name: String) async throws
+    func deleteKeyring(_ name: String) async throws(KeyringError)
 
     /// Locks a keyring: its secrets cannot be read until it is unlocked again.
     /// - Parameter keyring: The keyring, or `nil` for the default.
     /// - Throws: ``KeyringError``; `unsupported` by default.
-    func lock(keyring: String?) async throws
+    func lock(keyring: String?) async throws(KeyringError)
 
     /// Unlocks a keyring.
     /// - Parameters:
     ///   - keyring: The keyring, or `nil` for the default.
     ///   - password: The password, or `nil` to let the backend ask.
     /// - Throws: ``KeyringError``: `wrongPassword`, `locked` (no password available); `unsupported` by default.
-    func unlock(keyring: String?, password: SecureBytes?) async throws
+    func unlock(keyring: String?, password: SecureBytes?) async throws(KeyringError)
 
     /// Tells whether a keyring is locked.
     /// - Parameter keyring: The keyring, or `nil` for the default.
     /// - Throws: ``KeyringError``; `unsupported` by default.
-    func isLocked(keyring: String?) async throws -> Bool
+    func isLocked(keyring: String?) async throws(KeyringError) -> Bool
 
     /// Checks whether the backend can be used here and says exactly why or why not. Never throws.
     func diagnose() async -> BackendDiagnosis
@@ -106,32 +106,32 @@ extension KeyringBackend {
     public func close() async {}
 
     /// Throws ``KeyringError/Code/unsupported``.
-    public func keyrings() async throws -> [KeyringInfo] {
+    public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
         throw KeyringError.unsupported("listing keyrings", backend: name)
     }
 
     /// Throws ``KeyringError/Code/unsupported``.
-    public func createKeyring(_ name: String, password: SecureBytes?) async throws {
+    public func createKeyring(_ name: String, password: SecureBytes?) async throws(KeyringError) {
         throw KeyringError.unsupported("creating keyrings", backend: self.name)
     }
 
     /// Throws ``KeyringError/Code/unsupported``.
-    public func deleteKeyring(_ name: String) async throws {
+    public func deleteKeyring(_ name: String) async throws(KeyringError) {
         throw KeyringError.unsupported("deleting keyrings", backend: self.name)
     }
 
     /// Throws ``KeyringError/Code/unsupported``.
-    public func lock(keyring: String?) async throws {
+    public func lock(keyring: String?) async throws(KeyringError) {
         throw KeyringError.unsupported("locking keyrings", backend: name)
     }
 
     /// Throws ``KeyringError/Code/unsupported``.
-    public func unlock(keyring: String?, password: SecureBytes?) async throws {
+    public func unlock(keyring: String?, password: SecureBytes?) async throws(KeyringError) {
         throw KeyringError.unsupported("unlocking keyrings", backend: name)
     }
 
     /// Throws ``KeyringError/Code/unsupported``.
-    public func isLocked(keyring: String?) async throws -> Bool {
+    public func isLocked(keyring: String?) async throws(KeyringError) -> Bool {
         throw KeyringError.unsupported("locking keyrings", backend: name)
     }
 }

@@ -38,3 +38,18 @@ public struct PasswordRequest: Sendable, Hashable {
 /// Return `nil` when no password is available (the user cancelled); the backend then throws
 /// ``KeyringError/Code/locked``. A thrown error is passed on unchanged.
 public typealias PasswordProvider = @Sendable (PasswordRequest) async throws -> SecureBytes?
+
+extension Keyring {
+    /// Makes a ``PasswordProvider`` from a function that reads a password into an ordinary
+    /// array (a terminal prompt): the array is copied into ``SecureBytes`` and wiped.
+    /// - Parameter read: Returns the password bytes, or `nil` when the user gave none.
+    public static func passwordProvider(
+        _ read: @escaping @Sendable (PasswordRequest) throws -> [UInt8]?
+    ) -> PasswordProvider {
+        return { request in
+            guard var bytes = try read(request) else { return nil }
+            defer { bytes.wipe() }
+            return SecureBytes(bytes)
+        }
+    }
+}

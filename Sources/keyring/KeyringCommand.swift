@@ -90,7 +90,7 @@ struct KeyringCommand: AsyncParsableCommand {
             if let message = exit.message { report(message) }
             return exit.status.rawValue
         } catch let error as KeyringError {
-            report(error.message)
+            report(error.message + (advice(for: error).map { "; " + $0 } ?? ""))
             return ExitStatus(error).rawValue
         } catch is CancellationError {
             report("the command was cancelled before it finished")
@@ -118,6 +118,19 @@ struct KeyringCommand: AsyncParsableCommand {
 
     private static func run<Command: AsyncParsableCommand>(_ command: inout Command) async throws {
         try await command.run()
+    }
+
+    /// What to do next, in this program's words: the libraries say what happened (a code and
+    /// its context), only the command knows its own commands.
+    static func advice(for error: KeyringError) -> String? {
+        switch error.code {
+        case .noSuchKeyring: return "`keyring keyrings` lists the keyrings there are"
+        case .noDefaultKeyring:
+            return "create one with `keyring create default` (or your desktop's keyring manager), or name one with --keyring"
+        case .locked:
+            return "unlock it with `keyring unlock`, or run the command where it may ask (a terminal, a desktop session)"
+        default: return nil
+        }
     }
 
     /// Writes `keyring: MESSAGE` on stderr, control characters escaped and length bounded

@@ -101,7 +101,7 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Reads one secret; see ``KeyringBackend/get(service:account:keyring:)``.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`, `noSuchKeyring`.
-    public func get(service: String, account: String, keyring: String?) async throws -> Secret? {
+    public func get(service: String, account: String, keyring: String?) async throws(KeyringError) -> Secret? {
         try EntryValidation.check(service: service, account: account)
         let key = EntryTable.Key(service: service, account: account)
         return try await run(keyring) { store, name, password in
@@ -113,14 +113,16 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Creates or replaces one entry; see ``KeyringBackend/set(_:service:account:keyring:label:)``.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`, `timedOut`.
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
         try EntryValidation.check(service: service, account: account)
         guard secret.count < FileKeyringStore.maximumFileSize else {
             // Checked before writing: a keyring the library then refuses to open would lock everyone out.
             throw KeyringError(
                 .invalidArgument, "a secret of \(secret.count) bytes does not fit in a keyring file (at most 1 GiB); nothing was stored")
         }
-        try await setEntries([EntryToWrite(secret: secret, service: service, account: account, label: label)], keyring: keyring)
+        try await KeyringError.catching("storing \(service)/\(account)") {
+            try await setEntries([EntryToWrite(secret: secret, service: service, account: account, label: label)], keyring: keyring)
+        }
     }
 
     /// One entry for ``setEntries(_:keyring:)``.
@@ -159,7 +161,7 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Deletes one entry; see ``KeyringBackend/delete(service:account:keyring:)``.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`, `timedOut`.
-    public func delete(service: String, account: String, keyring: String?) async throws -> Bool {
+    public func delete(service: String, account: String, keyring: String?) async throws(KeyringError) -> Bool {
         try EntryValidation.check(service: service, account: account)
         let key = EntryTable.Key(service: service, account: account)
         return try await run(keyring) { store, name, password in
@@ -172,7 +174,7 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Lists the accounts of a service; see ``KeyringBackend/accounts(service:keyring:)``.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`.
-    public func accounts(service: String, keyring: String?) async throws -> [String] {
+    public func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String] {
         try EntryValidation.check(service: service)
         return try await run(keyring) { store, name, password in
             try store.read(name, password: password) { table in
@@ -183,7 +185,7 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Finds entries by attributes (`service`, `username`); see ``KeyringBackend/search(attributes:keyring:)``.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`.
-    public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
+    public func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry] {
         try await run(keyring) { store, name, password in
             try store.read(name, password: password) { table in
                 table.entries.compactMap { key, entry -> KeyringEntry? in
@@ -201,8 +203,8 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Lists the keyring files in the directory, plus `default`.
     /// - Throws: ``KeyringError``: `permissionDenied`, `noStorageAccess`.
-    public func keyrings() async throws -> [KeyringInfo] {
-        try await store.perform { [store] in try store.keyrings() }
+    public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
+        try await perform { [store] in try store.keyrings() }
     }
 
     /// Creates an empty keyring file.
@@ -210,7 +212,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     ///   - name: 1–64 letters, digits, `.`, `_` or `-`; the file is `NAME.keyring`.
     ///   - password: Its password, or `nil` for the configured one, `KEYRING_FILE_PASSWORD`, or the provider.
     /// - Throws: ``KeyringError``: `alreadyExists`, `invalidArgument`, `locked` (no password), `permissionDenied`.
-    public func createKeyring(_ name: String, password: SecureBytes?) async throws {
+    public func createKeyring(_ name: String, password: SecureBytes?) async throws(KeyringError) {
         try EntryValidation.checkKeyringName(name)
         try await run(name, password: password) { store, name, password in
             try store.create(name, password: password)
@@ -220,16 +222,16 @@ public struct EncryptedFileBackend: KeyringBackend {
     /// Deletes a keyring file and all its entries. No password is needed: whoever can write the
     /// directory can remove the file anyway.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `permissionDenied`, `timedOut`.
-    public func deleteKeyring(_ name: String) async throws {
+    public func deleteKeyring(_ name: String) async throws(KeyringError) {
         let name = try Self.resolve(name)
-        try await store.perform { [store] in try store.delete(name) }
+        try await perform { [store] in try store.delete(name) }
     }
 
     /// Forgets the keyring's data key; the next access needs the password again.
     /// - Throws: ``KeyringError``: `noSuchKeyring`.
-    public func lock(keyring: String?) async throws {
+    public func lock(keyring: String?) async throws(KeyringError) {
         let name = try Self.resolve(keyring)
-        try await store.perform { [store] in try store.lock(name) }
+        try await perform { [store] in try store.lock(name) }
     }
 
     /// Opens the keyring with a password and keeps its data key for later operations.
@@ -238,7 +240,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     ///   - password: Checked even when the keyring is already unlocked; `nil` for the configured
     ///     password, `KEYRING_FILE_PASSWORD`, or the provider.
     /// - Throws: ``KeyringError``: `wrongPassword`, `locked` (no password), `noSuchKeyring`, `badDataFormat`.
-    public func unlock(keyring: String?, password: SecureBytes?) async throws {
+    public func unlock(keyring: String?, password: SecureBytes?) async throws(KeyringError) {
         try await run(keyring, password: password) { store, name, password in
             try store.unlock(name, password: password)
         }
@@ -246,9 +248,9 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Whether this backend does not hold the keyring's data key (a missing default keyring is unlocked).
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `permissionDenied`.
-    public func isLocked(keyring: String?) async throws -> Bool {
+    public func isLocked(keyring: String?) async throws(KeyringError) -> Bool {
         let name = try Self.resolve(keyring)
-        return try await store.perform { [store] in try store.isLocked(name) }
+        return try await perform { [store] in try store.isLocked(name) }
     }
 
     /// Changes a keyring's password: a new random data key is wrapped under a key derived from
@@ -259,7 +261,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     ///   - newPassword: The new password.
     ///   - currentPassword: The current password, or `nil` for the usual sources.
     /// - Throws: ``KeyringError``: `wrongPassword`, `locked`, `noSuchKeyring`, `timedOut`.
-    public func changePassword(keyring: String?, to newPassword: SecureBytes, currentPassword: SecureBytes? = nil) async throws {
+    public func changePassword(keyring: String?, to newPassword: SecureBytes, currentPassword: SecureBytes? = nil) async throws(KeyringError) {
         try await run(keyring, password: currentPassword) { store, name, password in
             try store.changePassword(name, current: password, new: newPassword)
         }
@@ -301,6 +303,12 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     // MARK: Helpers
 
+    /// ``FileKeyringStore/perform(_:)``, throwing only ``KeyringError``.
+    private func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws(KeyringError) -> T {
+        let store = self.store
+        return try await KeyringError.catching("using the encrypted file") { try await store.perform(body) }
+    }
+
     private static func resolve(_ keyring: String?) throws(KeyringError) -> String {
         try EntryValidation.checkKeyring(keyring)
         let name = keyring ?? defaultKeyring
@@ -313,8 +321,17 @@ public struct EncryptedFileBackend: KeyringBackend {
     private func run<T: Sendable>(
         _ keyring: String?, password: SecureBytes? = nil,
         _ operation: @escaping @Sendable (FileKeyringStore, String, FileKeyringStore.PasswordInput?) throws -> T
-    ) async throws -> T {
+    ) async throws(KeyringError) -> T {
         let name = try Self.resolve(keyring)
+        return try await KeyringError.catching("using the keyring '\(name)'") {
+            try await runResolved(name, password: password, operation)
+        }
+    }
+
+    private func runResolved<T: Sendable>(
+        _ name: String, password: SecureBytes?,
+        _ operation: @escaping @Sendable (FileKeyringStore, String, FileKeyringStore.PasswordInput?) throws -> T
+    ) async throws -> T {
         let store = self.store
         var input = password.map { FileKeyringStore.PasswordInput(bytes: $0, source: .caller) }
         var attempts = 0
@@ -338,8 +355,8 @@ public struct EncryptedFileBackend: KeyringBackend {
         guard let passwordProvider else {
             throw KeyringError(
                 .locked,
-                "the keyring '\(keyring)' (\(path)) needs a password: pass one to unlock(keyring:password:), "
-                    + "set \(Self.passwordVariable), or run the command interactively so it can ask")
+                "the keyring '\(keyring)' (\(path)) needs a password, and none was given: no password for this "
+                    + "backend or its unlock, no \(Self.passwordVariable), and no way to ask", keyring: keyring)
         }
         attempts += 1
         let request = PasswordRequest(backend: name, keyring: keyring, purpose: purpose, attempt: attempts)

@@ -77,7 +77,7 @@ public struct EnvironmentBackend: KeyringBackend {
     /// Reads the account form, else the service-only form.
     /// - Returns: The variable's value as a `text/plain` secret, or `nil` when neither is set.
     /// - Throws: ``KeyringError``: `invalidArgument`, `unsupported` for a keyring other than `environment`.
-    public func get(service: String, account: String, keyring: String?) async throws -> Secret? {
+    public func get(service: String, account: String, keyring: String?) async throws(KeyringError) -> Secret? {
         try EntryValidation.check(service: service, account: account)
         try checkKeyring(keyring)
         let value = account.isEmpty ? nil : environment[Self.variableName(service: service, account: account)]
@@ -89,7 +89,7 @@ public struct EnvironmentBackend: KeyringBackend {
 
     /// Accounts with an account-form variable for the service, as encoded in the names.
     /// - Throws: ``KeyringError``: `invalidArgument`, `unsupported`.
-    public func accounts(service: String, keyring: String?) async throws -> [String] {
+    public func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String] {
         try EntryValidation.check(service: service)
         try checkKeyring(keyring)
         let prefix = Self.variableName(service: service, account: nil) + "__"
@@ -101,7 +101,7 @@ public struct EnvironmentBackend: KeyringBackend {
     /// Entries from `KEYRING_SECRET_*` variables. Understands the attributes `service` and
     /// `username`; any other attribute matches nothing.
     /// - Throws: ``KeyringError``: `unsupported` for a keyring other than `environment`.
-    public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
+    public func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry] {
         try checkKeyring(keyring)
         if attributes.keys.contains(where: { $0 != "service" && $0 != "username" }) { return [] }
         var found: [KeyringEntry] = []
@@ -140,24 +140,24 @@ public struct EnvironmentBackend: KeyringBackend {
     // MARK: Writing: unsupported
 
     /// Always throws ``KeyringError/Code/unsupported``: the environment is read-only.
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
         throw readOnly(service: service, account: account)
     }
 
     /// Always throws ``KeyringError/Code/unsupported``: the environment is read-only.
-    public func delete(service: String, account: String, keyring: String?) async throws -> Bool {
+    public func delete(service: String, account: String, keyring: String?) async throws(KeyringError) -> Bool {
         throw readOnly(service: service, account: account)
     }
 
     // MARK: Keyrings
 
     /// The one keyring, `environment`, never locked.
-    public func keyrings() async throws -> [KeyringInfo] {
+    public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
         [KeyringInfo(name: Self.keyringName, isLocked: false, isDefault: true)]
     }
 
     /// Always `false`; throws ``KeyringError/Code/unsupported`` for a keyring other than `environment`.
-    public func isLocked(keyring: String?) async throws -> Bool {
+    public func isLocked(keyring: String?) async throws(KeyringError) -> Bool {
         try checkKeyring(keyring)
         return false
     }

@@ -40,7 +40,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Reads one secret; see ``KeyringBackend/get(service:account:keyring:)``.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `locked`, `invalidArgument`.
-    public func get(service: String, account: String, keyring: String?) async throws -> Secret? {
+    public func get(service: String, account: String, keyring: String?) async throws(KeyringError) -> Secret? {
         try EntryValidation.check(service: service, account: account)
         let store = try unlockedStore(keyring)
         guard let stored = store.entries[Key(service: service, account: account)] else { return nil }
@@ -49,7 +49,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Creates or replaces one entry; see ``KeyringBackend/set(_:service:account:keyring:label:)``.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `locked`, `invalidArgument`.
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
         try EntryValidation.check(service: service, account: account)
         let name = try resolve(keyring)
         _ = try unlockedStore(name)
@@ -61,7 +61,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Deletes one entry; see ``KeyringBackend/delete(service:account:keyring:)``.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `locked`, `invalidArgument`.
-    public func delete(service: String, account: String, keyring: String?) async throws -> Bool {
+    public func delete(service: String, account: String, keyring: String?) async throws(KeyringError) -> Bool {
         try EntryValidation.check(service: service, account: account)
         let name = try resolve(keyring)
         _ = try unlockedStore(name)
@@ -70,7 +70,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Lists accounts of a service; see ``KeyringBackend/accounts(service:keyring:)``.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `locked`, `invalidArgument`.
-    public func accounts(service: String, keyring: String?) async throws -> [String] {
+    public func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String] {
         try EntryValidation.check(service: service)
         let store = try unlockedStore(keyring)
         return store.entries.keys.filter { $0.service == service }.map(\.account).sorted()
@@ -78,7 +78,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Finds entries by `service` and `username` attributes; see ``KeyringBackend/search(attributes:keyring:)``.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `locked`.
-    public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
+    public func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry] {
         let name = try resolve(keyring)
         let store = try unlockedStore(name)
         var found: [KeyringEntry] = []
@@ -95,7 +95,7 @@ public actor MemoryBackend: KeyringBackend {
     // MARK: Keyrings
 
     /// Lists the keyrings, sorted by name.
-    public func keyrings() async throws -> [KeyringInfo] {
+    public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
         stores.map { KeyringInfo(name: $0.key, isLocked: $0.value.isLocked, isDefault: $0.key == defaultKeyring) }
             .sorted { $0.name < $1.name }
     }
@@ -105,7 +105,7 @@ public actor MemoryBackend: KeyringBackend {
     ///   - name: 1–64 letters, digits, `.`, `_` or `-`.
     ///   - password: Needed later by ``unlock(keyring:password:)``, or `nil` for none.
     /// - Throws: ``KeyringError``: `alreadyExists`, `invalidArgument`.
-    public func createKeyring(_ name: String, password: SecureBytes?) async throws {
+    public func createKeyring(_ name: String, password: SecureBytes?) async throws(KeyringError) {
         try EntryValidation.checkKeyringName(name)
         if stores[name] != nil {
             throw KeyringError(.alreadyExists, "the memory keyring '\(name)' already exists")
@@ -115,7 +115,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Deletes a keyring and its entries. Deleting `default` empties it.
     /// - Throws: ``KeyringError``: `noSuchKeyring`.
-    public func deleteKeyring(_ name: String) async throws {
+    public func deleteKeyring(_ name: String) async throws(KeyringError) {
         if stores.removeValue(forKey: name) == nil {
             throw Self.noSuchKeyring(name)
         }
@@ -124,7 +124,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Locks a keyring.
     /// - Throws: ``KeyringError``: `noSuchKeyring`.
-    public func lock(keyring: String?) async throws {
+    public func lock(keyring: String?) async throws(KeyringError) {
         let name = try resolve(keyring)
         stores[name]!.isLocked = true
     }
@@ -134,7 +134,7 @@ public actor MemoryBackend: KeyringBackend {
     ///   - keyring: The keyring, or `nil` for `default`.
     ///   - password: Must equal the password given at creation, if there was one.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `wrongPassword`, `locked` (a password is needed).
-    public func unlock(keyring: String?, password: SecureBytes?) async throws {
+    public func unlock(keyring: String?, password: SecureBytes?) async throws(KeyringError) {
         let name = try resolve(keyring)
         if let expected = stores[name]!.password {
             guard let password else {
@@ -149,7 +149,7 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Tells whether a keyring is locked.
     /// - Throws: ``KeyringError``: `noSuchKeyring`.
-    public func isLocked(keyring: String?) async throws -> Bool {
+    public func isLocked(keyring: String?) async throws(KeyringError) -> Bool {
         stores[try resolve(keyring)]!.isLocked
     }
 

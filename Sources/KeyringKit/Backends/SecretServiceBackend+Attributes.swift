@@ -5,7 +5,7 @@ public import SecretService
 extension SecretServiceBackend: KeyringAttributeBackend {
     public func firstSecret(
         matching attributes: [String: String], absent: Set<String>, keyring: String?
-    ) async throws -> (attributes: [String: String], secret: Secret)? {
+    ) async throws(KeyringError) -> (attributes: [String: String], secret: Secret)? {
         try await translating("searching") {
             for item in try await items(matching: attributes, keyring: keyring) {
                 if try await item.isLocked() { try await client.unlock([item.path]) }
@@ -17,7 +17,7 @@ extension SecretServiceBackend: KeyringAttributeBackend {
         }
     }
 
-    public func store(_ secret: Secret, attributes: [String: String], label: String, keyring: String?) async throws {
+    public func store(_ secret: Secret, attributes: [String: String], label: String, keyring: String?) async throws(KeyringError) {
         try await translating("storing") {
             let collection = try await collection(for: keyring)
             if try await collection.isLocked() { try await collection.unlock() }
@@ -25,7 +25,7 @@ extension SecretServiceBackend: KeyringAttributeBackend {
         }
     }
 
-    public func deleteAll(matching attributes: [String: String], keyring: String?) async throws -> Int {
+    public func deleteAll(matching attributes: [String: String], keyring: String?) async throws(KeyringError) -> Int {
         guard !attributes.isEmpty else {
             throw KeyringError(.invalidArgument, "refusing to delete every item: no attributes to match")
         }

@@ -47,7 +47,7 @@ public struct SecretServiceBackend: KeyringBackend {
 
     // MARK: Entries
 
-    public func get(service: String, account: String, keyring: String?) async throws -> Secret? {
+    public func get(service: String, account: String, keyring: String?) async throws(KeyringError) -> Secret? {
         try EntryValidation.check(service: service, account: account)
         return try await translating("reading \(service)/\(account)") {
             let attributes = Self.lookupAttributes(service: service, account: account)
@@ -69,7 +69,7 @@ public struct SecretServiceBackend: KeyringBackend {
         return Secret(secureBytes: secret.bytes, contentType: Secret.binaryContentType)
     }
 
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
         try EntryValidation.check(service: service, account: account)
         try await translating("storing \(service)/\(account)") {
             let collection = try await collection(for: keyring)
@@ -143,7 +143,7 @@ public struct SecretServiceBackend: KeyringBackend {
         }
     }
 
-    public func delete(service: String, account: String, keyring: String?) async throws -> Bool {
+    public func delete(service: String, account: String, keyring: String?) async throws(KeyringError) -> Bool {
         try EntryValidation.check(service: service, account: account)
         return try await translating("deleting \(service)/\(account)") {
             let attributes = Self.lookupAttributes(service: service, account: account)
@@ -156,7 +156,7 @@ public struct SecretServiceBackend: KeyringBackend {
         }
     }
 
-    public func accounts(service: String, keyring: String?) async throws -> [String] {
+    public func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String] {
         try EntryValidation.check(service: service)
         let entries = try await search(attributes: ["service": service], keyring: keyring)
         return Array(Set(entries.map(\.account))).sorted()
@@ -167,7 +167,7 @@ public struct SecretServiceBackend: KeyringBackend {
     /// with hundreds of thousands of paths).
     public static let searchLimit = 10_000
 
-    public func search(attributes: [String: String], keyring: String?) async throws -> [KeyringEntry] {
+    public func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry] {
         try await translating("searching") {
             let items = try await items(matching: attributes, keyring: keyring)
             guard items.count <= Self.searchLimit else {
@@ -191,7 +191,7 @@ public struct SecretServiceBackend: KeyringBackend {
 
     // MARK: Keyrings (collections)
 
-    public func keyrings() async throws -> [KeyringInfo] {
+    public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
         try await translating("listing keyrings") {
             let defaultPath = try await client.collection(alias: "default")?.path
             var out: [KeyringInfo] = []
@@ -208,7 +208,7 @@ public struct SecretServiceBackend: KeyringBackend {
         }
     }
 
-    public func createKeyring(_ name: String, password: SecureBytes?) async throws {
+    public func createKeyring(_ name: String, password: SecureBytes?) async throws(KeyringError) {
         try EntryValidation.checkKeyringName(name)
         try await translating("creating keyring '\(name)'") {
             if (try? await collection(named: name)) != nil {
@@ -223,19 +223,19 @@ public struct SecretServiceBackend: KeyringBackend {
         }
     }
 
-    public func deleteKeyring(_ name: String) async throws {
+    public func deleteKeyring(_ name: String) async throws(KeyringError) {
         try await translating("deleting keyring '\(name)'") {
             try await collection(named: name).delete()
         }
     }
 
-    public func lock(keyring: String?) async throws {
+    public func lock(keyring: String?) async throws(KeyringError) {
         try await translating("locking keyring") {
             try await collection(for: keyring).lock()
         }
     }
 
-    public func unlock(keyring: String?, password: SecureBytes?) async throws {
+    public func unlock(keyring: String?, password: SecureBytes?) async throws(KeyringError) {
         try await translating("unlocking keyring") {
             let collection = try await collection(for: keyring)
             if let password {
@@ -246,7 +246,7 @@ public struct SecretServiceBackend: KeyringBackend {
         }
     }
 
-    public func isLocked(keyring: String?) async throws -> Bool {
+    public func isLocked(keyring: String?) async throws(KeyringError) -> Bool {
         try await translating("checking the lock") {
             try await collection(for: keyring).isLocked()
         }
@@ -309,14 +309,18 @@ public struct SecretServiceBackend: KeyringBackend {
         let collections = try await collections()
         if let match = collections.first(where: { $0.name == name }) { return match }
         for collection in collections where try await collection.label() == name { return collection }
-        throw KeyringError(.noSuchKeyring, "the Secret Service has no keyring (collection) named '\(name)'; `keyring list-keyrings` shows them")
+        throw KeyringError(.noSuchKeyring, "the Secret Service has no keyring (collection) named '\(name)'", keyring: name)
     }
 
-    func translating<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as SecretServiceError {
-            throw Self.keyringError(error)
+    /// Runs `body` and throws only ``KeyringError``: the Secret Service's errors by their code
+    /// (``keyringError(_:)``), cancellation as `.cancelled`, anything else as a backend failure.
+    func translating<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws(KeyringError) -> T {
+        try await KeyringError.catching(what) { () async throws -> T in
+            do {
+                return try await body()
+            } catch let error as SecretServiceError {
+                throw Self.keyringError(error)
+            }
         }
     }
 
@@ -325,7 +329,8 @@ public struct SecretServiceBackend: KeyringBackend {
         switch error.code {
         case .locked, .promptRequired, .promptDismissed: code = .locked
         case .promptTimedOut, .timedOut: code = .timedOut
-        case .serviceUnavailable, .serviceVanished, .noDefaultCollection: code = .noStorageAccess
+        case .serviceUnavailable, .serviceVanished: code = .noStorageAccess
+        case .noDefaultCollection: code = .noDefaultKeyring
         case .denied: code = .wrongPassword
         case .noSuchObject: code = .noEntry
         case .alreadyExists: code = .alreadyExists

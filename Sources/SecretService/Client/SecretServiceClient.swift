@@ -377,8 +377,7 @@ public actor SecretServiceClient {
         }
         throw SecretServiceError(
             .noDefaultCollection,
-            "the Secret Service has no default collection (no 'default' alias and no 'login' collection); "
-                + "create one, for example with `keyring create default` or your desktop's keyring manager")
+            "the Secret Service has no default collection (no 'default' alias and no 'login' collection)")
     }
 
     /// Creates a collection (`CreateCollection`), completing its prompt (the daemon asks for a password).

@@ -4,40 +4,58 @@ public import DBus
 /// next, and the underlying error. Messages never contain secret bytes.
 public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is. Stable: callers switch on it.
-    public enum Code: String, Sendable, Hashable {
+    /// A struct, not an enum, so that a later version can add codes without breaking a caller's
+    /// `switch` (which needs a `default:`); matched like enum cases (`case .timedOut:`).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable text of the code.
+        public let rawValue: String
+
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// The known code with this text, or `nil`.
+        public init?(rawValue: String) {
+            guard let code = Code.known.first(where: { $0.rawValue == rawValue }) else { return nil }
+            self = code
+        }
+
+        public var description: String { rawValue }
+
         /// No session bus, or nobody owns `org.freedesktop.secrets` on it.
-        case serviceUnavailable
+        public static let serviceUnavailable = Code("serviceUnavailable")
         /// The daemon went away (exited or restarted) while a call was in flight. Retrying
         /// reconnects and opens a new session.
-        case serviceVanished
+        public static let serviceVanished = Code("serviceVanished")
         /// The object (collection, item, alias target) does not exist.
-        case noSuchObject
+        public static let noSuchObject = Code("noSuchObject")
         /// The object is locked and the policy did not allow a prompt, or the unlock failed.
-        case locked
+        public static let locked = Code("locked")
         /// The user dismissed a prompt.
-        case promptDismissed
+        public static let promptDismissed = Code("promptDismissed")
         /// A prompt got no answer before its deadline.
-        case promptTimedOut
+        public static let promptTimedOut = Code("promptTimedOut")
         /// Unlocking needs a prompt and the caller's policy forbids prompts.
-        case promptRequired
+        public static let promptRequired = Code("promptRequired")
         /// The daemon refused: for example a wrong master password (`org.gnome.keyring.Error.Denied`).
-        case denied
+        public static let denied = Code("denied")
         /// An object with these properties already exists.
-        case alreadyExists
+        public static let alreadyExists = Code("alreadyExists")
         /// There is no default collection (no `default` alias and no `login` collection).
-        case noDefaultCollection
+        public static let noDefaultCollection = Code("noDefaultCollection")
         /// The daemon does not support the requested algorithm or method.
-        case notSupported
+        public static let notSupported = Code("notSupported")
         /// The session is unknown to the daemon.
-        case noSession
+        public static let noSession = Code("noSession")
         /// The daemon's answer broke the protocol (bad key, bad padding, wrong signature).
-        case protocolViolation
+        public static let protocolViolation = Code("protocolViolation")
         /// A call got no answer before its deadline.
-        case timedOut
+        public static let timedOut = Code("timedOut")
         /// A caller-supplied value cannot be sent.
-        case invalidArgument
+        public static let invalidArgument = Code("invalidArgument")
         /// Anything else the daemon reported.
-        case failed
+        public static let failed = Code("failed")
+
+        /// Every code this version knows. Later versions may add more.
+        public static let known: [Code] = [.serviceUnavailable, .serviceVanished, .noSuchObject, .locked, .promptDismissed, .promptTimedOut, .promptRequired, .denied, .alreadyExists, .noDefaultCollection, .notSupported, .noSession, .protocolViolation, .timedOut, .invalidArgument, .failed]
     }
 
     public let code: Code
@@ -124,6 +142,8 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
                 detail = error.message.isEmpty ? (error.name ?? "failed") : error.message
             }
             return SecretServiceError(code, "\(what): \(detail)", underlying: error)
+        default:
+            return SecretServiceError(.failed, "\(what): \(error.message)", underlying: error)
         }
     }
 }

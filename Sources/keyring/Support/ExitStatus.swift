@@ -29,10 +29,8 @@ enum ExitStatus: Int32 {
         case .noEntry: self = .notFound
         case .invalidArgument: self = .usage
         case .locked, .wrongPassword: self = .locked
-        case .noStorageAccess, .unsupported: self = .unavailable
-        case .ambiguous, .badEncoding, .badDataFormat, .permissionDenied, .alreadyExists, .noSuchKeyring,
-             .timedOut, .backendFailure:
-            self = .failure
+        case .noStorageAccess, .noDefaultKeyring, .unsupported: self = .unavailable
+        default: self = .failure  // damaged data, permissions, time-outs, cancellation, codes added later
         }
     }
 
