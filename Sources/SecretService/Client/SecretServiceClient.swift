@@ -100,6 +100,19 @@ public actor SecretServiceClient {
             }
         }
 
+        /// Why the session could not be opened, when the daemon left with `OpenSession` unanswered
+        /// (`.serviceVanished`); `nil` otherwise. Waits for `OpenSession`'s answer.
+        func vanishedWhileOpening() async -> SecretServiceError? {
+            do {
+                _ = try await opening.value
+                return nil
+            } catch let error as SecretServiceError where error.code == .serviceVanished {
+                return error
+            } catch {
+                return nil
+            }
+        }
+
         /// The secret of `item` (`GetSecret` in the session), decrypted.
         func secret(of item: DBusObjectPath) async throws -> Secret {
             let session = try await session()
@@ -309,6 +322,13 @@ public actor SecretServiceClient {
                     invalidate(state)
                     retried = true
                     continue
+                case .serviceUnavailable where needsDaemon:
+                    // A call sent right behind OpenSession finds nobody (ServiceUnknown) when the
+                    // daemon left with OpenSession in flight; OpenSession's answer (NoReply), which
+                    // arrived first, tells what happened.
+                    let vanished = await state.vanishedWhileOpening()
+                    invalidate(state)
+                    if let vanished { throw vanished }
                 case .serviceVanished, .serviceUnavailable, .noSession:
                     invalidate(state)
                 default:
