@@ -38,10 +38,12 @@ struct HostileFixture {
     }
 
     func client(
-        callTimeout: Duration = Self.callTimeout, promptTimeout: Duration = Self.promptTimeout, allowsPrompts: Bool = true
+        callTimeout: Duration = Self.callTimeout, promptTimeout: Duration = Self.promptTimeout, allowsPrompts: Bool = true,
+        algorithm: SecretServiceClient.SessionAlgorithm = .automatic
     ) -> SecretServiceClient {
         SecretServiceClient(options: .init(
-            bus: .address(bus.address), callTimeout: callTimeout, promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
+            bus: .address(bus.address), callTimeout: callTimeout, promptTimeout: promptTimeout, allowsPrompts: allowsPrompts,
+            algorithm: algorithm))
     }
 
     func stop() {
@@ -157,6 +159,26 @@ struct HostileServiceTests {
                 #expect(found?.stringValue == F.secret, "\(key)")
                 await client.disconnect()
             }
+        }
+    }
+
+    @Test func aServerWithoutEncryptionIsUsedOnlyAsAllowed() async throws {
+        try await withHostile { f in
+            let plain = f.client(algorithm: .plain)
+            #expect(try await plain.isSessionEncrypted == false)
+            let found = try await plain.lookup(F.attributes)
+            #expect(found?.stringValue == F.secret)
+            await plain.disconnect()
+            // A server that supports neither algorithm.
+            f.server.behave { $0.replies["OpenSession"] = .error(name: DBusError.Name.notSupported, message: "no") }
+            for algorithm in [SecretServiceClient.SessionAlgorithm.automatic, .diffieHellman] {
+                let client = f.client(algorithm: algorithm)
+                await expectFailure(.notSupported, "\(algorithm), nothing supported") { _ = try await client.lookup(F.attributes) }
+                await client.disconnect()
+            }
+            // .diffieHellman never falls back to plain.
+            let opened = f.server.calls.filter { $0.member == "OpenSession" }.compactMap { try? $0.arguments.first?.asString() }
+            #expect(opened.filter { $0 == "plain" }.count == 2, "\(opened)")  // the .plain client's and .automatic's fallback
         }
     }
 
