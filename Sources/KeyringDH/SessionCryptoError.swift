@@ -19,6 +19,17 @@ package enum SessionCryptoError: Error, Sendable, Equatable {
     case invalidPadding
 }
 
+extension SessionCryptoError {
+    /// What was wrong, for "the Secret Service sent ...": a key or an encrypted value.
+    package var subject: String {
+        switch self {
+        case .invalidPeerKey, .invalidPeerKeyLength: return "an invalid public key for the session"
+        case .invalidPrivateKey: return "an invalid private key"
+        case .invalidIV, .invalidCiphertextLength, .invalidPadding: return "an invalid encrypted value"
+        }
+    }
+}
+
 extension SessionCryptoError: CustomStringConvertible {
     /// A human-readable explanation without any key or secret material.
     package var description: String {
@@ -26,8 +37,8 @@ extension SessionCryptoError: CustomStringConvertible {
         case .invalidPeerKey:
             return "the peer's Diffie-Hellman public key is out of range (must be between 1 and p − 1, exclusive)"
         case .invalidPeerKeyLength(let length, let significant):
-            return "the peer's Diffie-Hellman public key is \(length) bytes long, \(significant) of them significant: "
-                + "not a 1024-bit key (at most 129 bytes, at least 96 significant)"
+            return "the peer's Diffie-Hellman public key is not a 1024-bit key: \(length) bytes, \(significant) of them "
+                + "significant (at most 129 bytes, at least 96 significant)"
         case .invalidPrivateKey:
             return "the Diffie-Hellman private key is out of range (must be between 1 and p − 1, exclusive)"
         case .invalidIV(let length):

@@ -104,6 +104,21 @@ struct HostileServiceCLITests {
         }
     }
 
+    @Test func namesFromTheServiceAreEscapedInListings() async throws {
+        try await withHostileCLI { cli in
+            let evil = "\u{1B}[2J\u{1B}]0;pwned\u{07}evil\nservice = forged\tcolumn\u{202E}"
+            try cli.server.addItem(label: evil, attributes: ["service": "svc" + evil, "username": "user" + evil], secret: "x")
+            for arguments in [["list"], ["search", "username=user" + evil], ["--output", "json", "list"]] {
+                let result = try await cli.keyring(arguments)
+                #expect(result.succeeded, "keyring \(arguments): \(result)")
+                #expect(!result.stdout.contains(0x1B) && !result.stdout.contains(0x07), "keyring \(arguments): raw escapes")
+                #expect(!result.stdoutContains("\u{202E}"), "keyring \(arguments): a raw bidi override")
+                #expect(!result.stdoutText.contains("\nservice = forged"), "keyring \(arguments): a forged line")
+                #expect(!result.stdoutContains(C.secret))
+            }
+        }
+    }
+
     @Test func aBadServerKeyOrCiphertextIsAFailureWithoutTheSecret() async throws {
         let cases: [(String, (inout HostileSecretService.Behaviour) -> Void)] = [
             ("empty public key", { $0.publicKey = .bytes([]) }),
@@ -217,12 +232,20 @@ struct HostileServiceCLITests {
     }
 
     @Test func aReplyThatNeverComesEndsAtTheDeadline() async throws {
-        try await withHostileCLI { cli in
-            cli.server.behave { $0.replies["GetSecret"] = .never }
-            let start = ContinuousClock.now
-            let result = try await cli.get()
-            result.expectFailure(status: 5, "GetSecret never answered", within: .seconds(20), started: start)
-            #expect(result.stderrText.contains("in time"), "\(result.stderrText)")
+        // keyring's call deadline is 10 s: the cases wait side by side, each with a server of its own.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for member in ["OpenSession", "SearchItems", "GetSecret", "Prompt"] {
+                group.addTask {
+                    try await withHostileCLI(locked: member == "Prompt") { cli in
+                        cli.server.behave { $0.replies[member] = .never }
+                        let start = ContinuousClock.now
+                        let result = try await cli.keyring(["get", C.service, C.account], environment: ["KEYRING_PROMPT": "always"])
+                        result.expectFailure(status: 5, "\(member) never answered", within: .seconds(25), started: start)
+                        #expect(result.stderrText.contains("in time"), "\(member): \(result.stderrText)")
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 

@@ -40,10 +40,12 @@ struct HostileFixture {
     }
 
     func client(
-        callTimeout: Duration = Self.callTimeout, promptTimeout: Duration = Self.promptTimeout, allowsPrompts: Bool = true
+        callTimeout: Duration = Self.callTimeout, promptTimeout: Duration = Self.promptTimeout, allowsPrompts: Bool = true,
+        algorithm: SecretServiceClient.SessionAlgorithm = .automatic
     ) -> SecretServiceClient {
         SecretServiceClient(options: .init(
-            bus: .address(bus.address), callTimeout: callTimeout, promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
+            bus: .address(bus.address), callTimeout: callTimeout, promptTimeout: promptTimeout, allowsPrompts: allowsPrompts,
+            algorithm: algorithm))
     }
 
     func stop() {
@@ -162,6 +164,26 @@ struct HostileServiceTests {
         }
     }
 
+    @Test func aServerWithoutEncryptionIsUsedOnlyAsAllowed() async throws {
+        try await withHostile { f in
+            let plain = f.client(algorithm: .plain)
+            #expect(try await plain.isSessionEncrypted == false)
+            let found = try await plain.lookup(F.attributes)
+            #expect(found?.stringValue == F.secret)
+            await plain.disconnect()
+            // A server that supports neither algorithm.
+            f.server.behave { $0.replies["OpenSession"] = .error(name: DBusError.Name.notSupported, message: "no") }
+            for algorithm in [SecretServiceClient.SessionAlgorithm.automatic, .diffieHellman] {
+                let client = f.client(algorithm: algorithm)
+                await expectFailure(.notSupported, "\(algorithm), nothing supported") { _ = try await client.lookup(F.attributes) }
+                await client.disconnect()
+            }
+            // .diffieHellman never falls back to plain.
+            let opened = f.server.calls.filter { $0.member == "OpenSession" }.compactMap { try? $0.arguments.first?.asString() }
+            #expect(opened.filter { $0 == "plain" }.count == 2, "\(opened)")  // the .plain client's and .automatic's fallback
+        }
+    }
+
     // MARK: - OpenSession
 
     @Test func badServerPublicKeysFailTheSession() async throws {
@@ -192,7 +214,7 @@ struct HostileServiceTests {
                 let error = await expectFailure(.protocolViolation, "public key: \(name)") {
                     _ = try await client.lookup(F.attributes)
                 }
-                #expect(error?.message.contains("key") == true, "\(name): \(error?.message ?? "")")
+                #expect(error?.message.contains("invalid public key for the session") == true, "\(name): \(error?.message ?? "")")
                 await client.disconnect()
             }
             // The session was never used: no secret was asked for.
@@ -234,28 +256,30 @@ struct HostileServiceTests {
         return data + tail
     }
 
-    static var badSecretEncodings: [(String, HostileSecretService.SecretEncoding)] {
+    /// Secrets encoded wrongly, each with a word its error message must hold.
+    static var badSecretEncodings: [(String, HostileSecretService.SecretEncoding, word: String)] {
         let secret = Array(F.secret.utf8)
-        var cases: [(String, HostileSecretService.SecretEncoding)] = []
+        var cases: [(String, HostileSecretService.SecretEncoding, word: String)] = []
         for length in 0...32 where length != 16 {
-            cases.append(("IV of \(length) bytes", .parameters(Sodium.randomBytes(length))))
+            cases.append(("IV of \(length) bytes", .parameters(Sodium.randomBytes(length)), "IV must be 16 bytes, got \(length)"))
         }
         for length in [1, 2, 8, 15, 17, 31, 33, 47, 63] {
-            cases.append(("value of \(length) bytes", .value(Sodium.randomBytes(length))))
+            cases.append(("value of \(length) bytes", .value(Sodium.randomBytes(length)), "multiple of 16 bytes, got \(length)"))
         }
-        cases.append(("empty value", .value([])))
+        cases.append(("empty value", .value([]), "multiple of 16 bytes, got 0"))
         for pad in [0] + Array(17...255) {
-            cases.append(("pad byte \(pad)", .rawPlaintext(blockAligned(secret, endingWith: [UInt8(pad)]))))
+            cases.append(("pad byte \(pad)", .rawPlaintext(blockAligned(secret, endingWith: [UInt8(pad)])), "padding"))
         }
         // Padding of n bytes where one of the n - 1 before the last is not n.
         for n in 2...16 {
             for wrong in 0..<(n - 1) {
                 var tail = [UInt8](repeating: UInt8(n), count: n)
                 tail[wrong] = UInt8(n) ^ 0x20
-                cases.append(("pad \(n) with byte \(wrong) wrong", .rawPlaintext(blockAligned(secret, endingWith: tail))))
+                cases.append(("pad \(n) with byte \(wrong) wrong", .rawPlaintext(blockAligned(secret, endingWith: tail)), "padding"))
             }
         }
-        cases.append(("another session's key", .foreignKey))
+        cases.append(("another session's key", .foreignKey, "padding"))
+        cases.append(("16 MiB ending in pad byte 0", .rawPlaintext(blockAligned(Sodium.randomBytes(16 << 20), endingWith: [0])), "padding"))
         return cases
     }
 
@@ -265,9 +289,11 @@ struct HostileServiceTests {
             let item = SecretItem.at(f.item, client: client)
             let clock = ContinuousClock()
             let start = clock.now
-            for (name, encoding) in Self.badSecretEncodings {
+            for (name, encoding, word) in Self.badSecretEncodings {
                 f.server.behave { $0.secrets = encoding }
-                await expectFailure(.protocolViolation, "GetSecret: \(name)") { _ = try await item.secret() }
+                let error = await expectFailure(.protocolViolation, "GetSecret: \(name)") { _ = try await item.secret() }
+                #expect(error?.message.contains(word) == true, "\(name): \(error?.message ?? "")")
+                #expect(error?.message.contains("invalid encrypted value") == true, "\(name): \(error?.message ?? "")")
             }
             // Every case on one session: a protocol violation does not cost the session.
             #expect(f.server.members.filter { $0 == "OpenSession" }.count == 1)
@@ -278,6 +304,11 @@ struct HostileServiceTests {
             f.server.behave { $0.secrets = .rawPlaintext(secret + [UInt8](repeating: UInt8(padding), count: padding)) }
             let found = try await item.secret()
             #expect(found.stringValue == F.secret)
+            // And a secret of 16 MiB.
+            let large = Sodium.randomBytes(16 << 20)
+            f.server.behave { $0.secrets = .rawPlaintext(large + [UInt8](repeating: 16, count: 16)) }
+            let back = try await item.secret()
+            #expect(back.bytes.unprotectedArray == large)
             await client.disconnect()
         }
     }
@@ -287,7 +318,8 @@ struct HostileServiceTests {
             let client = f.client()
             let item = SecretItem.at(f.item, client: client)
             f.server.behave { $0.secrets = .sessionPath("/org/freedesktop/secrets/session/someone_else") }
-            await expectFailure(.protocolViolation, "GetSecret: another session's path") { _ = try await item.secret() }
+            let error = await expectFailure(.protocolViolation, "GetSecret: another session's path") { _ = try await item.secret() }
+            #expect(error?.message.contains("another session") == true, "\(error?.message ?? "")")
             await expectFailure(.protocolViolation, "lookup: another session's path") { _ = try await client.lookup(F.attributes) }
             await expectFailure(.protocolViolation, "GetSecrets: another session's path") {
                 _ = try await client.secrets(for: [item])
@@ -301,7 +333,7 @@ struct HostileServiceTests {
             let client = f.client()
             let item = SecretItem.at(f.item, client: client)
             let samples = Self.badSecretEncodings.enumerated().filter { $0.offset % 7 == 0 }.map(\.element)
-            for (name, encoding) in samples {
+            for (name, encoding, _) in samples {
                 f.server.behave { $0.secrets = encoding }
                 await expectFailure(.protocolViolation, "GetSecrets: \(name)") { _ = try await client.secrets(for: [item]) }
             }
@@ -558,7 +590,7 @@ struct HostileServiceTests {
             // The session opens first, but for the case that makes OpenSession the one in flight.
             if member != "OpenSession" { try await client.connect() }
             server.behave { $0.replies[member] = .vanish }
-            await expectFailure(.serviceVanished, within: .seconds(3), "exits on \(member)") {
+            let error = await expectFailure(.serviceVanished, within: .seconds(3), "exits on \(member)") {
                 switch member {
                 case "GetSecrets":
                     let (found, _) = try await client.searchItems(F.attributes)
@@ -568,6 +600,7 @@ struct HostileServiceTests {
                 default: _ = try await client.lookup(F.attributes)
                 }
             }
+            #expect(error?.message.contains("left without answering") == true, "\(member): \(error?.message ?? "")")
         }
         // With the prompt open.
         let server = try await HostileSecretService.start(on: bus.address, locked: true)
@@ -603,6 +636,23 @@ struct HostileServiceTests {
                         _ = try await client.lookup(F.attributes)
                     }
                 }
+            }
+            // From the other calls too: every error reply goes through the same door.
+            for member in ["OpenSession", "GetSecret", "Unlock", "CreateItem", "Get"] {
+                f.server.behaveWell()
+                f.server.behave { $0.replies[member] = .error(name: "org.example.Hostile.Error", message: escapes) }
+                let fresh = f.client()
+                await expectFailure(.failed, "\(member): escapes") {
+                    switch member {
+                    case "Unlock": try await fresh.unlock([HostileSecretService.collectionPath])
+                    case "CreateItem":
+                        _ = try await SecretCollection.at(HostileSecretService.collectionPath, client: fresh)
+                            .createItem(label: "x", attributes: [:], secret: Secret("y"))
+                    case "Get": _ = try await fresh.collections()
+                    default: _ = try await fresh.lookup(F.attributes)
+                    }
+                }
+                await fresh.disconnect()
             }
             await client.disconnect()
         }

@@ -29,7 +29,12 @@ public struct DBusMessage: Sendable {
     /// - Throws: ``DBusError`` `.typeMismatch` naming both signatures when they differ.
     public func body(matching expected: DBusSignature) throws(DBusError) -> [DBusValue] {
         guard signature == expected else {
-            let what = member.map { "reply to \($0)" } ?? "message"
+            let what: String
+            switch kind {
+            case .signal: what = member.map { "signal \($0)" } ?? "signal"
+            case .methodCall: what = member.map { "call of \($0)" } ?? "call"
+            case .methodReturn, .error: what = "reply"
+            }
             throw DBusError(
                 .typeMismatch,
                 "\(what) has signature '\(signature.rawValue)', expected '\(expected.rawValue)'")

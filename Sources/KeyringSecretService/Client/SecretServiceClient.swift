@@ -102,6 +102,19 @@ public actor SecretServiceClient {
             }
         }
 
+        /// Why the session could not be opened, when the daemon left with `OpenSession` unanswered
+        /// (`.serviceVanished`); `nil` otherwise. Waits for `OpenSession`'s answer.
+        func vanishedWhileOpening() async -> SecretServiceError? {
+            do {
+                _ = try await opening.value
+                return nil
+            } catch let error as SecretServiceError where error.code == .serviceVanished {
+                return error
+            } catch {
+                return nil
+            }
+        }
+
         /// The secret of `item` (`GetSecret` in the session), decrypted.
         func secret(of item: DBusObjectPath) async throws -> Secret {
             let session = try await session()
@@ -311,6 +324,13 @@ public actor SecretServiceClient {
                     invalidate(state)
                     retried = true
                     continue
+                case .serviceUnavailable where needsDaemon:
+                    // A call sent right behind OpenSession finds nobody (ServiceUnknown) when the
+                    // daemon left with OpenSession in flight; OpenSession's answer (NoReply), which
+                    // arrived first, tells what happened.
+                    let vanished = await state.vanishedWhileOpening()
+                    invalidate(state)
+                    if let vanished { throw vanished }
                 case .serviceVanished, .serviceUnavailable, .noSession:
                     invalidate(state)
                 default:
@@ -513,7 +533,7 @@ public actor SecretServiceClient {
     /// - Throws: ``SecretServiceError``.
     public func secrets(for items: [SecretItem]) async throws -> [DBusObjectPath: Secret] {
         guard !items.isEmpty else { return [:] }
-        return try await perform("reading \(items.count) secrets") { state in
+        return try await perform(items.count == 1 ? "reading 1 secret" : "reading \(items.count) secrets") { state in
             let session = try await state.session()
             let entries = try await ServiceProxy(connection: state.connection).getSecrets(
                 items.map(\.path), session: session.path)

@@ -106,7 +106,7 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
     static func translating(_ error: any Error, _ what: String) -> any Error {
         if error is SecretServiceError || error is CancellationError { return error }
         if let error = error as? SessionCryptoError {
-            return SecretServiceError(.protocolViolation, "\(what): the Secret Service sent an invalid encrypted value (\(error))")
+            return SecretServiceError(.protocolViolation, "\(what): the Secret Service sent \(error.subject) (\(error))")
         }
         guard let error = error as? DBusError else {
             return SecretServiceError(.failed, "\(what): \(error)")
