@@ -12,7 +12,7 @@ public import KeyringDBus
 package import KeyringDH
 import KeyringSystem
 import Foundation
-package import KeyringSecretService
+import KeyringSecretService
 import Synchronization
 
 /// A Secret Service that misbehaves on demand. See the file's header.
