@@ -1,8 +1,10 @@
-/// Bytes that hold key or secret material: on pages of their own that are kept out of swap where
+/// Bytes that hold key or secret material: on pages that are kept out of swap where
 /// the system allows it and out of core dumps, wiped when released, never printed.
 ///
-/// A reference type so that copies share one buffer and exactly one owner frees it.
-/// Wraps `sodium_mlock`/`sodium_munlock` through ``Sodium``.
+/// A reference type so that copies share one buffer and exactly one owner frees it. Immutable
+/// once made (its contents are set by its initialisers, or by package code before it is
+/// handed out), so sharing it between tasks and threads is sound.
+/// Its memory comes from ``SecureArena`` (`MADV_DONTDUMP`, `mlock`, wiped on release).
 public final class SecureBytes: @unchecked Sendable {
     // The buffer is written only by initialisers and `withUnsafeMutableBytes`, which callers
     // use before publishing the value to other threads.
@@ -66,8 +68,11 @@ public final class SecureBytes: @unchecked Sendable {
         try body(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
     }
 
-    /// Calls `body` with a mutable view of exactly `count` bytes.
-    public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    /// Calls `body` with a mutable view of exactly `count` bytes: for filling a buffer right
+    /// after creating it, before anyone else holds it. Package-only, so that a published
+    /// `SecureBytes` is never changed: its bytes are fixed once it leaves the code that made it,
+    /// which is what makes sharing it between threads sound.
+    package func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
     }
 

@@ -1,0 +1,201 @@
+// SecretServiceClient: the service's collections, aliases, searches, locking and secrets (org.freedesktop.Secret.Service).
+
+public import KeyringDBus
+public import KeyringSystem
+
+extension SecretServiceClient {
+    /// Every collection (property `Collections`).
+    /// - Throws: ``SecretServiceError``.
+    public func collections() async throws -> [SecretCollection] {
+        try await perform("listing collections") { state in
+            try await ServiceProxy(connection: state.connection).collections()
+        }.map { SecretCollection(client: self, path: $0) }
+    }
+
+    /// The collection an alias points to (`ReadAlias`), or `nil` when the alias is not set.
+    /// - Throws: ``SecretServiceError``.
+    public func collection(alias: String) async throws -> SecretCollection? {
+        let path = try await perform("reading alias '\(alias)'") { state in
+            try await ServiceProxy(connection: state.connection).readAlias(alias)
+        }
+        return path == .root ? nil : SecretCollection(client: self, path: path)
+    }
+
+    /// Points an alias at a collection, or removes it with `nil` (`SetAlias`).
+    /// - Throws: ``SecretServiceError``.
+    public func setAlias(_ alias: String, to collection: SecretCollection?) async throws {
+        try await perform("setting alias '\(alias)'") { state in
+            try await ServiceProxy(connection: state.connection).setAlias(alias, collection: collection?.path ?? .root)
+        }
+    }
+
+    /// The default collection: the `default` alias, else the `login` collection.
+    /// - Throws: ``SecretServiceError`` `.noDefaultCollection` when neither exists (a fresh or odd
+    ///   setup); ``createCollection(label:alias:)`` with alias `default` makes one.
+    public func defaultCollection() async throws -> SecretCollection {
+        if let collection = try await collection(alias: "default") { return collection }
+        let paths = try await perform("listing collections") { state in
+            try await ServiceProxy(connection: state.connection).collections()
+        }
+        if paths.contains(SecretServiceNames.loginCollectionPath) {
+            return SecretCollection(client: self, path: SecretServiceNames.loginCollectionPath)
+        }
+        throw SecretServiceError(
+            .noDefaultCollection,
+            "the Secret Service has no default collection (no 'default' alias and no 'login' collection)")
+    }
+
+    /// Creates a collection (`CreateCollection`), completing its prompt (the daemon asks for a password).
+    /// - Parameters:
+    ///   - label: the name people see.
+    ///   - alias: an alias to point at it (`"default"`), or `""`.
+    /// - Throws: ``SecretServiceError`` `.promptRequired` when prompts are not allowed, `.promptDismissed`,
+    ///   `.promptTimedOut`.
+    public func createCollection(label: String, alias: String = "") async throws -> SecretCollection {
+        let path = try await perform("creating collection '\(label)'") { state -> DBusObjectPath in
+            let (path, prompt) = try await ServiceProxy(connection: state.connection).createCollection(
+                properties: ["org.freedesktop.Secret.Collection.Label": .string(label)], alias: alias)
+            guard path == .root else { return path }
+            let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                .promptRequired, "creating collection '\(label)' needs a password prompt, and prompts are disabled"))
+            return try result?.asObjectPath() ?? .root
+        }
+        guard path != .root else {
+            throw SecretServiceError(.failed, "creating collection '\(label)' returned no collection")
+        }
+        return SecretCollection(client: self, path: path)
+    }
+
+    /// Items whose attributes include `attributes`, in every collection (`SearchItems`).
+    /// - Throws: ``SecretServiceError``.
+    public func searchItems(_ attributes: [String: String]) async throws -> (unlocked: [SecretItem], locked: [SecretItem]) {
+        let (unlocked, locked) = try await perform("searching items") { state in
+            try await ServiceProxy(connection: state.connection).searchItems(attributes)
+        }
+        return (unlocked.map { SecretItem(client: self, path: $0) }, locked.map { SecretItem(client: self, path: $0) })
+    }
+
+    /// How many `GetAll` calls ``infos(of:)`` keeps in flight: the replies come back-to-back,
+    /// and far below the bus's limit of pending replies per connection (128 by dbus-daemon's
+    /// own default).
+    static let infoWindow = 32
+
+    /// The properties of many items (``SecretItem/info()`` for each), read with a bounded
+    /// number of calls in flight instead of one round trip after another.
+    /// - Returns: the infos in the order of `items`; `nil` for an item that no longer exists
+    ///   (deleted since the search that found it).
+    /// - Throws: ``SecretServiceError``: the first failure other than a missing item, once
+    ///   every call in flight has been answered.
+    public func infos(of items: [SecretItem]) async throws -> [SecretItem.Info?] {
+        guard !items.isEmpty else { return [] }
+        return try await perform("reading \(items.count) items") { state in
+            var infos = [SecretItem.Info?](repeating: nil, count: items.count)
+            var inFlight: [(index: Int, reply: DBusPendingReply)] = []
+            var next = 0
+            var failure: (any Error)?
+            while failure == nil && next < items.count || !inFlight.isEmpty {
+                while failure == nil, next < items.count, inFlight.count < Self.infoWindow {
+                    do {
+                        inFlight.append((next, try ItemProxy(connection: state.connection, path: items[next].path).startProperties()))
+                        next += 1
+                    } catch {
+                        failure = error
+                    }
+                }
+                guard !inFlight.isEmpty else { break }
+                let (index, pending) = inFlight.removeFirst()
+                do {
+                    infos[index] = try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(await pending.reply()))
+                } catch let error as DBusError
+                    where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject {
+                    continue  // deleted since it was found
+                } catch {
+                    // The calls in flight are answered (or time out) before the failure is reported.
+                    if failure == nil { failure = error }
+                }
+            }
+            if let failure { throw failure }
+            return infos
+        }
+    }
+
+    /// Starts unlocking (`Unlock`) without completing any prompt: for callers that drive the
+    /// prompt themselves.
+    /// - Returns: what was unlocked at once, and the prompt for the rest (or `nil`).
+    /// - Throws: ``SecretServiceError``.
+    public func requestUnlock(_ objects: [DBusObjectPath]) async throws -> (unlocked: [DBusObjectPath], prompt: SecretPrompt?) {
+        try await perform("unlocking") { state in
+            let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
+            return (done, prompt == .root ? nil : self.prompt(prompt, state))
+        }
+    }
+
+    /// Unlocks collections or items (`Unlock`), completing the prompt if the policy allows.
+    /// - Returns: the objects now unlocked.
+    /// - Throws: ``SecretServiceError`` `.locked` (naming the object and how to unlock it) when a
+    ///   prompt is needed and prompts are disabled; `.promptDismissed`; `.promptTimedOut`.
+    @discardableResult
+    public func unlock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
+        try await perform("unlocking") { state in
+            let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
+            let names = objects.map { SecretServiceClient.displayName($0) }.joined(separator: ", ")
+            let result: DBusValue?
+            do {
+                result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                    .locked,
+                    "\(names) is locked, and unlocking it needs a prompt, which is not allowed here; unlock it first "
+                        + "(for example by logging in to the desktop session), or allow prompts"))
+            } catch let error as SecretServiceError where error.code == .promptDismissed {
+                // Still "dismissed" (callers tell a refusal from a prompt they could retry), but
+                // saying what stays locked and why a prompt may be dismissed with nobody there.
+                throw SecretServiceError(
+                    .promptDismissed,
+                    "\(names) is locked and was not unlocked: the unlock prompt was dismissed (cancelled, or the "
+                        + "Secret Service could not show it: no prompter or desktop session)", underlying: error.underlying)
+            }
+            guard let result else { return done }
+            return done + (try result.asObjectPaths())
+        }
+    }
+
+    /// Locks collections or items (`Lock`).
+    /// - Returns: the objects now locked.
+    /// - Throws: ``SecretServiceError``.
+    @discardableResult
+    public func lock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
+        try await perform("locking") { state in
+            let (done, prompt) = try await ServiceProxy(connection: state.connection).lock(objects)
+            guard let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
+                .promptRequired, "locking needs a prompt, and prompts are disabled"))
+            else { return done }
+            return done + (try result.asObjectPaths())
+        }
+    }
+
+    /// The secrets of many items in one round trip (`GetSecrets`). Locked items are left out.
+    /// - Throws: ``SecretServiceError``.
+    public func secrets(for items: [SecretItem]) async throws -> [DBusObjectPath: Secret] {
+        guard !items.isEmpty else { return [:] }
+        return try await perform(items.count == 1 ? "reading 1 secret" : "reading \(items.count) secrets") { state in
+            let session = try await state.session()
+            let entries = try await ServiceProxy(connection: state.connection).getSecrets(
+                items.map(\.path), session: session.path)
+            var out: [DBusObjectPath: Secret] = [:]
+            for entry in entries {
+                out[try entry.key.asObjectPath()] = try await session.decode(entry.value)
+            }
+            return out
+        }
+    }
+
+    /// The last element of a collection or item path, for messages ("'login'").
+    static func displayName(_ path: DBusObjectPath) -> String {
+        let elements = path.rawValue.split(separator: "/")
+        if let index = elements.firstIndex(of: "collection"), index + 1 < elements.count {
+            let collection = elements[index + 1]
+            if index + 2 < elements.count { return "item \(elements[index + 2]) in collection '\(collection)'" }
+            return "collection '\(collection)'"
+        }
+        return "'\(path.rawValue)'"
+    }
+}

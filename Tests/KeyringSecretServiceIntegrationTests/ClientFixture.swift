@@ -1,0 +1,60 @@
+import KeyringDBus
+import KeyringSecretService
+import KeyringSystem
+import Synchronization
+import Testing
+import TestSupport
+
+/// A private bus, a real gnome-keyring (login unlocked with `password`), a test prompter and a client.
+struct Fixture {
+    static let password = "test-password"
+    let bus: TestBus
+    let prompter: TestPrompter
+    let client: SecretServiceClient
+
+    static func start(
+        answers: [TestPrompter.Answer] = [], allowsPrompts: Bool = true, promptTimeout: Duration = .seconds(20)
+    ) async throws -> Fixture {
+        let bus = try await TestBus.startAsync(keyring: true, password: password, prompter: TestPrompter.busName)
+        let prompter = try await TestPrompter.start(on: bus.address, answers: answers)
+        let client = SecretServiceClient(options: .init(
+            bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
+        return Fixture(bus: bus, prompter: prompter, client: client)
+    }
+
+    func client(allowsPrompts: Bool = true, promptTimeout: Duration = .seconds(20)) -> SecretServiceClient {
+        SecretServiceClient(options: .init(bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
+    }
+
+    func stop() async {
+        await client.disconnect()
+        prompter.stop()
+        bus.stop()
+    }
+
+    /// gnome-keyring is alive and answering.
+    func daemonAnswers() async -> Bool {
+        guard let connection = try? await DBusConnection.connect(to: .address(bus.address)) else { return false }
+        defer { connection.close() }
+        return (try? await connection.call(
+            destination: "org.freedesktop.secrets", path: "/org/freedesktop/secrets",
+            interface: "org.freedesktop.DBus.Peer", member: "Ping", timeout: .seconds(2))) != nil
+    }
+}
+
+/// Same bytes (gnome-keyring 42 returns every content type as text/plain).
+func sameBytes(_ a: Secret?, _ b: Secret?) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    return a.bytes.constantTimeEquals(b.bytes)
+}
+
+func expectCode(_ code: SecretServiceError.Code, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        try await body()
+        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
+    } catch let error as SecretServiceError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}
