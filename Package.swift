@@ -7,28 +7,40 @@ let staticLink = BuildSettingCondition.when(platforms: [.linux], configuration: 
 let package = Package(
     name: "swift-keyring",
     products: [
-        .library(name: "DBus", targets: ["DBus"]),
-        .library(name: "SecretService", targets: ["SecretService"]),
+        // What programs depend on: `Keyring` and its backends. Its API uses `Secret`, `SecureBytes`
+        // and `SecretServiceClient` from SecretService, which uses `DBusConnection` from DBus, so
+        // those two layers are products too (README, "Using it from a Swift package").
         .library(name: "KeyringKit", targets: ["KeyringKit"]),
+        .library(name: "SecretService", targets: ["SecretService"]),
+        .library(name: "DBus", targets: ["DBus"]),
         .executable(name: "keyring", targets: ["keyring"]),
-        .executable(name: "keyring-bench", targets: ["keyring-bench"]),
-        .executable(name: "dbus-bench", targets: ["dbus-bench"]),
+        // The benchmarks (dbus-bench, keyring-bench) are executable targets without products:
+        // `swift build --product NAME` and `swift run NAME` work for them here, in the root
+        // package, and a package that depends on this one never sees them.
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        // Ranges, so that a program that also depends on these resolves one version they all
+        // accept. swift-crypto 3.12.3 and 4.x both build and pass the tests; with nothing else
+        // asking, the newest (4.x) is chosen, which needs only FoundationEssentials: with 3.x the
+        // static `keyring` links full Foundation and ICU, about twice the size (README,
+        // "Dependencies").
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // `swift package generate-documentation --target KeyringKit` (KeyringKit.docc); a plugin,
+        // so nothing of it is built into the libraries or the tool.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // C shims: module.modulemap + shim.h, nothing else.
         .systemLibrary(
             name: "CDBus",
             pkgConfig: "dbus-1",
-            providers: [.apt(["libdbus-1-dev"]), .brew(["dbus"])]
+            providers: [.apt(["libdbus-1-dev"])]
         ),
         .systemLibrary(
             name: "CSodium",
             pkgConfig: "libsodium",
-            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+            providers: [.apt(["libsodium-dev"])]
         ),
 
         // Layers: DBus -> SecretService -> KeyringKit -> keyring.
@@ -69,14 +81,16 @@ let package = Package(
             cSettings: [.define("KEYRING_STATIC_LIBDBUS", staticLink)]
         ),
 
-        // Benchmarks, run with `swift run -c release`.
+        // Benchmarks, run with `swift run -c release dbus-bench|keyring-bench ...` (no products).
         .executableTarget(name: "dbus-bench", dependencies: ["DBus"]),
         .executableTarget(name: "keyring-bench", dependencies: ["KeyringKit", "SecretService", "DBus"]),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["DBus", "SecretService"], path: "Tests/TestSupport"),
         .testTarget(name: "DBusTests", dependencies: ["DBus", "TestSupport"]),
-        .testTarget(name: "SecretServiceTests", dependencies: ["SecretService", "DBus", "TestSupport"]),
+        .testTarget(
+            name: "SecretServiceTests", dependencies: ["SecretService", "DBus", "TestSupport"],
+            resources: [.copy("Resources/dh-ietf1024-sha256-aes128-cbc-pkcs7.txt")]),
         .testTarget(name: "KeyringKitTests", dependencies: ["KeyringKit", "SecretService", "TestSupport"]),
         // A child process for KeyringKit's kill-and-concurrency tests; found next to the test bundle.
         .executableTarget(
