@@ -19,13 +19,13 @@ struct KeyringCommand: AsyncParsableCommand {
 
             \(ExitStatus.helpSection)
             """,
+        version: version,
         subcommands: [
             GetCommand.self, SetCommand.self, DeleteCommand.self, DiagnoseCommand.self,
             ListCommand.self, SearchCommand.self, RunCommand.self, GitCredentialCommand.self,
             KeyringsCommand.self, CreateKeyringCommand.self, DeleteKeyringCommand.self,
             LockCommand.self, UnlockCommand.self,
-        ],
-        version: version)
+        ])
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var getMode: GetModeOption

@@ -131,7 +131,8 @@ public actor SecretServiceClient {
 
     deinit {
         changeWatch?.task.cancel()
-        // The session dies with the connection (PROTOCOL.md §2): no separate Close racing the hang-up.
+        // The session dies with the connection: no separate Close racing the hang-up
+        // (docs/secret-service-protocol.md, Session encryption).
         state?.connection.close()
     }
 
