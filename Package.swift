@@ -20,7 +20,8 @@ let package = Package(
     ],
     dependencies: [
         // Ranges, so that a program that also depends on these resolves one version they all
-        // accept. swift-crypto 3.12.3 and 4.x both build and pass the tests; with nothing else
+        // accept. swift-crypto 3.12.3 and 4.x both build (KeyringKit's consumers, checked with each);
+        // its AES-CBC comes from the `_CryptoExtras` product, which both have. With nothing else
         // asking, the newest (4.x) is chosen, which needs only FoundationEssentials: with 3.x the
         // static `keyring` links full Foundation and ICU, about twice the size (README,
         // "Dependencies").
@@ -50,7 +51,9 @@ let package = Package(
             dependencies: [
                 "DBus", "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
+                // `_CryptoExtras`: the name both 3.x and 4.x have (4.x renamed it CryptoExtras
+                // and kept the old name as a re-export).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(name: "KeyringKit", dependencies: ["SecretService"]),
