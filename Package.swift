@@ -7,17 +7,30 @@ let staticLink = BuildSettingCondition.when(platforms: [.linux], configuration: 
 let package = Package(
     name: "swift-keyring",
     products: [
-        // The API: Keyring, KeyringBackend and the backends, SecureBytes and Secret (re-exported
-        // from KeyringSystem). The lower layers are products too, for programs that talk to the
-        // Secret Service or D-Bus directly.
+        // What programs depend on: `Keyring` and its backends, with `Secret` and `SecureBytes`
+        // re-exported from KeyringSystem (one import). The Secret Service client and the D-Bus
+        // layer are products too, for programs that talk to them directly (and to name
+        // `SecretServiceClient` for `SecretServiceBackend(client:)`).
         .library(name: "KeyringKit", targets: ["KeyringKit"]),
         .library(name: "KeyringSecretService", targets: ["KeyringSecretService"]),
         .library(name: "KeyringDBus", targets: ["KeyringDBus"]),
         .executable(name: "keyring", targets: ["keyring"]),
+        // The benchmarks (dbus-bench, keyring-bench) are executable targets without products:
+        // `swift build --product NAME` and `swift run NAME` work for them here, in the root
+        // package, and a package that depends on this one never sees them.
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        // Ranges, so that a program that also depends on these resolves one version they all
+        // accept. swift-crypto 3.12.3 and 4.x both build (KeyringKit's consumers, checked with each);
+        // its AES-CBC comes from the `_CryptoExtras` product, which both have. With nothing else
+        // asking, the newest (4.x) is chosen, which needs only FoundationEssentials: with 3.x the
+        // static `keyring` links full Foundation and ICU, about twice the size (README,
+        // "Dependencies").
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // `swift package generate-documentation --target KeyringKit` (KeyringKit.docc); a plugin,
+        // so nothing of it is built into the libraries or the tool.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // C shims: module.modulemap + shim.h, nothing else. Prefixed: not API, and `CDBus` is taken.
@@ -47,7 +60,9 @@ let package = Package(
             dependencies: [
                 "KeyringDBus", "KeyringDH", "KeyringSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
+                // `_CryptoExtras`: the name both 3.x and 4.x have (4.x renamed it CryptoExtras
+                // and kept the old name as a re-export).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(name: "KeyringKit", dependencies: ["KeyringSecretService", "KeyringSystem"]),
@@ -87,7 +102,9 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: ["KeyringKit", "KeyringDBus", "KeyringSecretService", "KeyringDH", "KeyringSystem"], path: "Tests/TestSupport"),
         .testTarget(name: "KeyringSystemTests", dependencies: ["KeyringSystem", "TestSupport"]),
-        .testTarget(name: "KeyringDHTests", dependencies: ["KeyringDH", "KeyringSecretService", "KeyringSystem", "TestSupport"]),
+        .testTarget(
+            name: "KeyringDHTests", dependencies: ["KeyringDH", "KeyringSecretService", "KeyringSystem", "TestSupport"],
+            resources: [.copy("Resources/dh-ietf1024-sha256-aes128-cbc-pkcs7.txt")]),
         .testTarget(name: "KeyringDBusTests", dependencies: ["KeyringDBus", "TestSupport"]),
         .testTarget(name: "KeyringSecretServiceTests", dependencies: ["KeyringSecretService", "KeyringDH", "KeyringSystem", "TestSupport"]),
         .testTarget(name: "KeyringKitTests", dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport"]),

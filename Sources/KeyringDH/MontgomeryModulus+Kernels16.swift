@@ -3,6 +3,9 @@
 // Montgomery squaring and multiplication for 16 limbs, fully unrolled, for moduli with
 // p ≡ −1 (mod 2^64). Same algorithm and contract as the loops in
 // MontgomeryModulus+Multiply.swift, which remain the reference and serve every other width.
+//
+// Generated, with several statements to a line: not for swift-format.
+// swift-format-ignore-file
 
 extension MontgomeryModulus {
     /// Sets `result = a² · R⁻¹ mod p` for 16 limbs and p ≡ −1 (mod 2^64), fully reduced.

@@ -7,7 +7,7 @@ import KeyringSystem
 /// In order, the first that applies wins:
 /// 1. ``backend``, set by the program;
 /// 2. `KEYRING_BACKEND` in the environment (`secret-service`, `file`, `env`, `memory`, `auto`);
-/// 3. `backend = ...` in the configuration file (see `docs/backends.md`);
+/// 3. `backend = ...` in the configuration file (see <doc:ChoosingABackend>);
 /// 4. automatic: the Secret Service when `org.freedesktop.secrets` answers on the session bus,
 ///    otherwise the encrypted file, unless fallback is refused with `KEYRING_NO_FALLBACK=1` or
 ///    `fallback = false`, which makes a missing Secret Service an error.

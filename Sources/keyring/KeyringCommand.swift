@@ -4,6 +4,10 @@ internal import KeyringKit
 /// `keyring`: the root command. Parses the command line, runs one subcommand, and turns every
 /// outcome into an exit status (``ExitStatus``) and at most one message on stderr.
 struct KeyringCommand: AsyncParsableCommand {
+    /// The version `keyring --version` prints: the one place it is written (CHANGELOG.md lists
+    /// the releases). A version with `-dev` is a build between releases.
+    static let version = "0.2.0-dev"
+
     static let configuration = CommandConfiguration(
         commandName: "keyring",
         abstract: "Store, read and delete secrets in the keyring.",
@@ -15,6 +19,7 @@ struct KeyringCommand: AsyncParsableCommand {
 
             \(ExitStatus.helpSection)
             """,
+        version: version,
         subcommands: [
             GetCommand.self, SetCommand.self, DeleteCommand.self, DiagnoseCommand.self,
             ListCommand.self, SearchCommand.self, RunCommand.self, GitCredentialCommand.self,

@@ -96,4 +96,20 @@ struct ErrorTests {
             }
         }
     }
+
+    @Test("--version prints the version and exits 0, also after global options; --help lists it")
+    func version() async throws {
+        try await withFixture(.file) { cli in
+            for arguments in [["--version"], ["-b", "file", "--version"], ["--no-prompt", "--version"]] {
+                let result = try await cli.keyring(arguments)
+                #expect(result.status == 0, "\(arguments): \(result)")
+                let printed = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(printed.first?.isNumber == true && printed.split(separator: ".").count >= 3, "\(arguments): \(printed)")
+                #expect(!printed.contains(" ") && !printed.contains("\n"), "\(arguments): one word")
+                #expect(result.stderr.isEmpty, "\(arguments)")
+            }
+            let help = try await cli.keyring(["--help"])
+            #expect(help.stdoutText.contains("--version"))
+        }
+    }
 }

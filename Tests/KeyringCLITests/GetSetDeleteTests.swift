@@ -169,7 +169,7 @@ struct GetSetDeleteTests {
                 #expect(elsewhere.status == 1 && elsewhere.stdout.isEmpty, "the default keyring does not have it: \(elsewhere)")
             case .secretService:
                 // Reads go across collections, preferring the default one, so that entries other
-                // programs keep in other collections are found (PROTOCOL.md §5).
+                // programs keep in other collections are found (docs/secret-service-protocol.md).
                 #expect(elsewhere.stdoutText == "work-secret\n", "\(elsewhere)")
                 let deleted = try await cli.keyring(["del", "intranet", "alice"])
                 #expect(deleted.status == 1, "del without --keyring touches only the default collection: \(deleted)")

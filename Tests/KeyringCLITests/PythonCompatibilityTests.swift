@@ -5,11 +5,14 @@ import TestSupport
 /// What pip and uv run with `--keyring-provider subprocess`, and Python keyring 25's
 /// `--mode creds`, `--output json` and backend names.
 ///
-/// pip (src/pip/_internal/network/auth.py, KeyRingCliProvider) runs `keyring get URL USERNAME`
-/// with stdin from /dev/null and strips the newline, and `keyring set URL USERNAME` with the
-/// password and a newline on stdin. uv (crates/uv-auth/src/keyring.rs) runs
+/// pip (src/pip/_internal/network/auth.py, KeyRingCliProvider) 26.2 and later runs
+/// `keyring --mode=creds --output=json get SERVICE [USERNAME]` with stdin from /dev/null and reads
+/// the JSON object; pip 23.1 to 26.1 ran `keyring get SERVICE USERNAME` and stripped the newline.
+/// Both save with `keyring set HOST[:PORT] USERNAME`, the password and a newline on stdin, and
+/// look up the index URL first, then `host[:port]`. uv (crates/uv-auth/src/keyring.rs) runs
 /// `keyring get SERVICE USERNAME`, or without a user name `keyring get SERVICE --mode creds`
-/// and reads two lines; it tries the index URL first, then `host[:port]`.
+/// and reads two lines; it tries the index URL first, then `host[:port]`
+/// (docs/cli.md, "pip and uv").
 @Suite("keyring as pip and uv call it (Python keyring's command line)")
 struct PythonCompatibilityTests {
     let url = "https://pypi.example.org/simple/"
@@ -26,6 +29,27 @@ struct PythonCompatibilityTests {
             // pip's lookup of a user it has no password for.
             let other = try await cli.keyring(["get", url, "someone-else"], stdin: nil)
             #expect(other.status == 1 && other.stdout.isEmpty && other.stderr.isEmpty)
+        }
+    }
+
+    @Test("pip 26.2+: --mode=creds --output=json get SERVICE [USERNAME] prints a JSON object", arguments: CLIBackend.all)
+    func pipCreds(backend: CLIBackend) async throws {
+        try await withFixture(backend) { cli in
+            // pip saves what it prompted for under host[:port], then looks up the index URL first.
+            let set = try await cli.keyring(["set", "pypi.example.org:8443", "__token__"], input: "pypi-AgEIcHlwaS5vcmc\n")
+            #expect(set.succeeded, "\(set)")
+            let pip = ["--mode=creds", "--output=json", "get"]
+            let byURL = try await cli.keyring(pip + ["https://pypi.example.org:8443/simple/"], stdin: nil)
+            #expect(byURL.status == 1 && byURL.stdout.isEmpty && byURL.stderr.isEmpty, "\(byURL)")
+            for arguments in [pip + ["pypi.example.org:8443"], pip + ["pypi.example.org:8443", "__token__"]] {
+                let result = try await cli.keyring(arguments, stdin: nil)
+                #expect(result.status == 0, "\(arguments): \(result)")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: String])
+                #expect(object == ["username": "__token__", "password": "pypi-AgEIcHlwaS5vcmc"], "\(arguments)")
+                #expect(result.stderr.isEmpty, "\(arguments)")
+            }
+            let other = try await cli.keyring(pip + ["pypi.example.org:8443", "someone-else"], stdin: nil)
+            #expect(other.status == 1 && other.stdout.isEmpty && other.stderr.isEmpty, "\(other)")
         }
     }
 

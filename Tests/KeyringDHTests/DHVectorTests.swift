@@ -1,5 +1,6 @@
-// The shared test vectors for dh-ietf1024-sha256-aes128-cbc-pkcs7, read at test time from
-// <repository root>/../shared/vectors/, and checked field by field.
+// The test vectors for dh-ietf1024-sha256-aes128-cbc-pkcs7 (one with a leading-zero shared secret,
+// docs/secret-service-protocol.md), a resource of this test target
+// (Resources/dh-ietf1024-sha256-aes128-cbc-pkcs7.txt), checked field by field.
 
 import Foundation
 @testable import KeyringDH
@@ -28,15 +29,9 @@ struct SessionVector: CustomStringConvertible {
     }
 }
 
-/// The vector file, located beside the repository: `<repo root>/../shared/vectors/...`.
-/// This file is `<repo root>/Tests/SecretServiceTests/DHVectorTests.swift`.
-func sessionVectorFileURL(filePath: String = #filePath) -> URL {
-    URL(fileURLWithPath: filePath)
-        .deletingLastPathComponent()  // SecretServiceTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repository root
-        .appendingPathComponent("../shared/vectors/dh-ietf1024-sha256-aes128-cbc-pkcs7.txt")
-        .standardizedFileURL
+/// The vector file in the test target's resource bundle, or `nil` when the bundle lacks it.
+func sessionVectorFileURL() -> URL? {
+    Bundle.module.url(forResource: "dh-ietf1024-sha256-aes128-cbc-pkcs7", withExtension: "txt")
 }
 
 /// Parses `## NAME` sections of `key = value` lines; `#` lines are comments.
@@ -103,10 +98,10 @@ struct DHVectorTests {
     ]
 
     func loadVectors() throws -> [SessionVector] {
-        let url = sessionVectorFileURL()
+        let url = try #require(
+            sessionVectorFileURL(), "the test bundle has no dh-ietf1024-sha256-aes128-cbc-pkcs7.txt resource")
         let text = try #require(
-            try? String(contentsOf: url, encoding: .utf8),
-            "cannot read the vector file at \(url.path); the shared/ folder must sit beside the clone")
+            try? String(contentsOf: url, encoding: .utf8), "cannot read the vector file at \(url.path)")
         return parseSessionVectors(text)
     }
 

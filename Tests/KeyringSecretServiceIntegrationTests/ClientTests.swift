@@ -144,7 +144,8 @@ struct ClientTests {
         #expect(try await superset.secret() == Secret("keep me"))
         #expect(try await superset.attributes()["extra"] == "1")
         #expect(try await login.exactMatches(attributes) == [first])
-        // gnome-keyring's own replace would have hit the superset item (PROTOCOL.md §3): we never use it for updates.
+        // gnome-keyring's own replace would have hit the superset item: we never use it for updates
+        // (docs/secret-service-protocol.md, gnome-keyring).
         #expect(try await login.searchItems(attributes).count == 2)
     }
 

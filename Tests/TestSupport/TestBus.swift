@@ -41,7 +41,7 @@ public final class TestBus: Sendable {
     ///   - keyring: start `gnome-keyring-daemon --components=secrets`.
     ///   - password: the login keyring's password, given to `--unlock` on stdin.
     ///   - prompter: a bus name for `GNOME_KEYRING_TEST_PROMPTER`: the daemon sends every prompt
-    ///     there (PROTOCOL.md §4).
+    ///     there (docs/secret-service-protocol.md, Running gnome-keyring headless).
     ///   - locked: start without `--unlock`. In a fresh directory there is then no `login`
     ///     collection and no `default` alias, only `session`; storing into the default
     ///     collection needs a prompt that creates it.

@@ -1,5 +1,4 @@
-// Where things are, for tests: the package, its fixtures, the shared folder beside the clone, and
-// the built executables.
+// Where things are, for tests: the package, its fixtures, and the built executables.
 
 public import Foundation
 
@@ -14,11 +13,6 @@ public var packageDirectory: URL {
 /// `dbus-fixtures/`: session.conf, start-bus, stop-bus, keyring-ctl.
 public var fixturesDirectory: URL {
     packageDirectory.appendingPathComponent("dbus-fixtures", isDirectory: true)
-}
-
-/// `../shared` beside the package: PROTOCOL.md, test vectors.
-public var sharedDirectory: URL {
-    packageDirectory.deletingLastPathComponent().appendingPathComponent("shared", isDirectory: true)
 }
 
 /// Where `swift build` put the executables (`.build/debug`, `.build/release`, ...): the folder

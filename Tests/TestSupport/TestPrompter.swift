@@ -1,6 +1,7 @@
 // A stand-in for gnome-keyring's system prompter (gcr), so tests can answer the daemon's
 // prompts: the daemon is started with GNOME_KEYRING_TEST_PROMPTER=TestPrompter.busName and sends
-// every prompt here (PROTOCOL.md §4). Passwords travel encrypted in the `sx-aes-1` exchange.
+// every prompt here. Passwords travel encrypted in the `sx-aes-1` exchange
+// (docs/secret-service-protocol.md, Running gnome-keyring headless).
 
 public import KeyringDBus
 import Foundation

@@ -1,6 +1,6 @@
 // SecretServiceClient: looking up one secret by attributes, in two round trips, or one with the lookup cache.
 
-public import KeyringDBus
+internal import KeyringDBus
 public import KeyringSystem
 
 extension SecretServiceClient {

@@ -1,6 +1,6 @@
 // SecretServiceClient: gnome-keyring's prompt-free master-password interface (org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface).
 
-public import KeyringDBus
+internal import KeyringDBus
 public import KeyringSystem
 
 extension SecretServiceClient {

@@ -1,7 +1,7 @@
 // SecretServiceClient: completing prompts according to the client's prompt policy.
 
-public import KeyringDBus
-public import KeyringSystem
+internal import KeyringDBus
+internal import KeyringSystem
 
 extension SecretServiceClient {
     nonisolated func prompt(_ path: DBusObjectPath, _ state: State) -> SecretPrompt {

@@ -1,5 +1,5 @@
 public import KeyringDBus
-public import KeyringSystem
+internal import KeyringSystem
 internal import KeyringDH
 
 /// A client of the Secret Service (`org.freedesktop.secrets`): gnome-keyring, KWallet, KeePassXC.

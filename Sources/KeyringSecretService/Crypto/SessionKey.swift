@@ -1,10 +1,12 @@
 // The symmetric half of `dh-ietf1024-sha256-aes128-cbc-pkcs7` and of `sx-aes-1`:
 // HKDF-SHA256 from the shared secret to an AES-128 key, then AES-128-CBC with PKCS#7 padding.
-// The block cipher is swift-crypto's (`CryptoExtras` AES._CBC); the padding is ours, because
+// The block cipher is swift-crypto's (`_CryptoExtras` AES._CBC); the padding is ours, because
 // that implementation accepts padding lengths above 16 on decryption.
 
 import Crypto
-import CryptoExtras
+// `_CryptoExtras`, not `CryptoExtras`: swift-crypto 3.x has only the former, and 4.x keeps it as a
+// re-export of the latter, so this builds with both (Package.swift, the swift-crypto range).
+import _CryptoExtras
 import FoundationEssentials
 package import KeyringSystem
 package import KeyringDH

@@ -1,6 +1,6 @@
 public import KeyringDBus
 
-/// Bus names, paths and interfaces of the Secret Service API (PROTOCOL.md §1).
+/// Bus names, paths and interfaces of the Secret Service API (docs/secret-service-protocol.md, The API).
 public enum SecretServiceNames {
     public static let busName = "org.freedesktop.secrets"
     public static let servicePath: DBusObjectPath = "/org/freedesktop/secrets"

@@ -57,7 +57,7 @@ public struct KDFParameters: Sendable, Hashable, CustomStringConvertible {
         self.memoryBytes = memoryBytes
     }
 
-    /// `Argon2id(ops=3, mem=256 MiB)`.
+    /// `Argon2id(ops=3, mem=128 MiB)`.
     public var description: String {
         memoryBytes % (1 << 20) == 0
             ? "Argon2id(ops=\(operations), mem=\(memoryBytes >> 20) MiB)"
