@@ -80,9 +80,12 @@ let package = Package(
             // lld, because gold warns on every build that glibc's user-database functions (the
             // HOME fallback's getpwuid, libdbus's) load NSS modules at run time; they still work,
             // from the glibc the binary was built against.
-            linkerSettings: [.unsafeFlags([
-                "-static-executable", "-l_FoundationCShims", "-l_FoundationCollections", "-use-ld=lld",
-            ], staticLink)]
+            linkerSettings: [
+                .unsafeFlags(
+                    [
+                        "-static-executable", "-l_FoundationCShims", "-l_FoundationCollections", "-use-ld=lld",
+                    ], staticLink)
+            ]
         ),
 
         // The two libsystemd functions that libdbus-1.a calls, stubbed for the static keyring,
@@ -95,28 +98,38 @@ let package = Package(
 
         // Benchmarks, run with `swift run -c release`.
         .executableTarget(name: "dbus-bench", dependencies: ["KeyringDBus"]),
-        .executableTarget(name: "keyring-bench", dependencies: ["KeyringKit", "KeyringSecretService", "KeyringDBus", "KeyringDH"]),
+        .executableTarget(
+            name: "keyring-bench", dependencies: ["KeyringKit", "KeyringSecretService", "KeyringDBus", "KeyringDH"]),
 
         // Tests. `<Module>Tests` need no bus and no daemon (scripts/test --quick runs only them);
         // `<Module>IntegrationTests` and KeyringCLITests start private buses and real daemons.
         .target(
-            name: "TestSupport", dependencies: ["KeyringKit", "KeyringDBus", "KeyringSecretService", "KeyringDH", "KeyringSystem"], path: "Tests/TestSupport"),
+            name: "TestSupport",
+            dependencies: ["KeyringKit", "KeyringDBus", "KeyringSecretService", "KeyringDH", "KeyringSystem"],
+            path: "Tests/TestSupport"),
         .testTarget(name: "KeyringSystemTests", dependencies: ["KeyringSystem", "TestSupport"]),
         .testTarget(
             name: "KeyringDHTests", dependencies: ["KeyringDH", "KeyringSecretService", "KeyringSystem", "TestSupport"],
             resources: [.copy("Resources/dh-ietf1024-sha256-aes128-cbc-pkcs7.txt")]),
         .testTarget(name: "KeyringDBusTests", dependencies: ["KeyringDBus", "TestSupport"]),
-        .testTarget(name: "KeyringSecretServiceTests", dependencies: ["KeyringSecretService", "KeyringDH", "KeyringSystem", "TestSupport"]),
-        .testTarget(name: "KeyringKitTests", dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport"]),
+        .testTarget(
+            name: "KeyringSecretServiceTests",
+            dependencies: ["KeyringSecretService", "KeyringDH", "KeyringSystem", "TestSupport"]),
+        .testTarget(
+            name: "KeyringKitTests", dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport"]),
         .testTarget(name: "KeyringDBusIntegrationTests", dependencies: ["KeyringDBus", "TestSupport"]),
         .testTarget(
             name: "KeyringSecretServiceIntegrationTests",
             dependencies: ["KeyringSecretService", "KeyringDBus", "KeyringDH", "KeyringSystem", "TestSupport"]),
-        .testTarget(name: "KeyringKitIntegrationTests", dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport"]),
+        .testTarget(
+            name: "KeyringKitIntegrationTests",
+            dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport"]),
         // A child process for KeyringKit's kill-and-concurrency tests; found next to the test bundle.
         .executableTarget(
             name: "keyring-file-stress", dependencies: ["KeyringKit"], path: "Tests/keyring-file-stress"),
-        .testTarget(name: "KeyringCLITests", dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "KeyringDBus", "TestSupport"]),
+        .testTarget(
+            name: "KeyringCLITests",
+            dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "KeyringDBus", "TestSupport"]),
     ]
 )
 

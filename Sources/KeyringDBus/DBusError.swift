@@ -38,7 +38,9 @@ public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidArgument = Code("invalidArgument")
 
         /// Every code this version knows. Later versions may add more.
-        public static let known: [Code] = [.noBus, .connectionFailed, .disconnected, .closed, .timedOut, .remote, .typeMismatch, .invalidArgument]
+        public static let known: [Code] = [
+            .noBus, .connectionFailed, .disconnected, .closed, .timedOut, .remote, .typeMismatch, .invalidArgument,
+        ]
     }
 
     /// Well-known D-Bus error names.

@@ -25,7 +25,8 @@ struct ColumnAccumulator {
     /// Adds `2 · other`. `other` must be below 2^191.
     @_transparent
     mutating func addTwice(_ other: ColumnAccumulator) {
-        add(low: other.low << 1,
+        add(
+            low: other.low << 1,
             middle: (other.middle << 1) | (other.low >> 63),
             high: (other.high << 1) | (other.middle >> 63))
     }

@@ -83,7 +83,8 @@ package struct DHGroup: Sendable {
     ///     bytes (anything wider stops the program). Values ≥ p are reduced.
     ///   - exponent: unsigned big-endian, any length; empty means zero.
     ///   - result: destination of exactly ``primeByteCount`` bytes.
-    package func power(base: UnsafeRawBufferPointer, exponent: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer) {
+    package func power(base: UnsafeRawBufferPointer, exponent: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer)
+    {
         modulus.power(base: base, exponent: exponent, into: result)
     }
 

@@ -38,9 +38,10 @@ extension MontgomeryModulus {
 
         Limbs.load(bigEndian: base, into: baseLimbs, count: n)
         Limbs.load(bigEndian: exponent, into: exponentWords, count: exponentLimbs)
-        powerLoop(base: baseLimbs, exponent: exponentWords, exponentBits: exponent.count * 8,
-                  exponentLimbs: exponentLimbs, table: table, accumulator: accumulator,
-                  operand: operand, scratch: scratch)
+        powerLoop(
+            base: baseLimbs, exponent: exponentWords, exponentBits: exponent.count * 8,
+            exponentLimbs: exponentLimbs, table: table, accumulator: accumulator,
+            operand: operand, scratch: scratch)
         Limbs.store(accumulator, count: n, bigEndianInto: result)
     }
 
@@ -90,8 +91,9 @@ extension MontgomeryModulus {
         if windows == 0 {
             accumulator.update(from: one, count: n)
         } else {
-            Self.constantTimeSelect(accumulator, from: table, entries: entries,
-                                    index: window(at: (windows - 1) * w), limbCount: n)
+            Self.constantTimeSelect(
+                accumulator, from: table, entries: entries,
+                index: window(at: (windows - 1) * w), limbCount: n)
             var index = windows - 2
             while index >= 0 {
                 for _ in 0..<w {

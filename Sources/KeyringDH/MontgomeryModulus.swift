@@ -91,8 +91,9 @@ final class MontgomeryModulus: @unchecked Sendable {
                 if usesKernels16 {
                     Self.montgomerySquare16(square, square, modulus: p, scratch: scratch)
                 } else {
-                    Self.montgomerySquare(square, square, modulus: p, negativeInverse: negativeInverse,
-                                          scratch: scratch, limbCount: n)
+                    Self.montgomerySquare(
+                        square, square, modulus: p, negativeInverse: negativeInverse,
+                        scratch: scratch, limbCount: n)
                 }
             }
         }
@@ -113,8 +114,9 @@ final class MontgomeryModulus: @unchecked Sendable {
         if usesKernels16 {
             Self.montgomerySquare16(result, a, modulus: modulus, scratch: scratch)
         } else {
-            Self.montgomerySquare(result, a, modulus: modulus, negativeInverse: negativeInverse,
-                                  scratch: scratch, limbCount: limbCount)
+            Self.montgomerySquare(
+                result, a, modulus: modulus, negativeInverse: negativeInverse,
+                scratch: scratch, limbCount: limbCount)
         }
     }
 
@@ -126,13 +128,16 @@ final class MontgomeryModulus: @unchecked Sendable {
     ///   - b: ``limbCount`` limbs, below p.
     ///   - scratch: `2 · limbCount + 1` limbs of working space.
     @inline(__always)
-    func multiply(_ result: UnsafeMutablePointer<UInt64>, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>,
-                  scratch: UnsafeMutablePointer<UInt64>) {
+    func multiply(
+        _ result: UnsafeMutablePointer<UInt64>, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>,
+        scratch: UnsafeMutablePointer<UInt64>
+    ) {
         if usesKernels16 {
             Self.montgomeryMultiply16(result, a, b, modulus: modulus, scratch: scratch)
         } else {
-            Self.montgomeryMultiply(result, a, b, modulus: modulus, negativeInverse: negativeInverse,
-                                    scratch: scratch, limbCount: limbCount)
+            Self.montgomeryMultiply(
+                result, a, b, modulus: modulus, negativeInverse: negativeInverse,
+                scratch: scratch, limbCount: limbCount)
         }
     }
 

@@ -22,7 +22,8 @@ public enum BackendKind: String, Sendable, CaseIterable, CustomStringConvertible
         guard let kind = BackendKind(rawValue: name) else {
             throw KeyringError(
                 .invalidArgument,
-                "\(origin): '\(text)' is not a backend; use one of \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")) or auto")
+                "\(origin): '\(text)' is not a backend; use one of \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")) or auto"
+            )
         }
         self = kind
     }

@@ -16,7 +16,8 @@ import KeyringSystem
 /// falls back to memory or to plain text.
 public struct BackendSelection: Sendable {
     /// Looks for a reachable Secret Service: the backend on success, or why not.
-    package typealias SecretServiceProbe = @Sendable (_ environment: [String: String], _ preparation: Preparation?) async
+    package typealias SecretServiceProbe =
+        @Sendable (_ environment: [String: String], _ preparation: Preparation?) async
         -> Result<any KeyringBackend, KeyringError>
 
     /// The probe used unless a test replaces it: the Secret Service counts as reachable when
@@ -152,7 +153,8 @@ public struct BackendSelection: Sendable {
             return try await make(backend, because: "chosen by the program")
         }
         if let name = environment["KEYRING_BACKEND"], !name.trimmedWhitespace.isEmpty,
-           name.trimmedWhitespace.lowercased() != "auto" {
+            name.trimmedWhitespace.lowercased() != "auto"
+        {
             let kind = try BackendKind(parsing: name, origin: "KEYRING_BACKEND")
             return try await make(kind, because: "KEYRING_BACKEND=\(kind)")
         }
@@ -188,8 +190,11 @@ public struct BackendSelection: Sendable {
                     results.append(await backend.diagnose())
                     await backend.close()
                 case .failure(let error):
-                    let bus = environment["DBUS_SESSION_BUS_ADDRESS"].map { "session bus: \($0)" } ?? "session bus: DBUS_SESSION_BUS_ADDRESS is not set"
-                    results.append(BackendDiagnosis(backend: kind.rawValue, isUsable: false, reason: error.message, details: [bus]))
+                    let bus =
+                        environment["DBUS_SESSION_BUS_ADDRESS"].map { "session bus: \($0)" }
+                        ?? "session bus: DBUS_SESSION_BUS_ADDRESS is not set"
+                    results.append(
+                        BackendDiagnosis(backend: kind.rawValue, isUsable: false, reason: error.message, details: [bus]))
                 }
             case .file: results.append(await fileBackend().diagnose())
             case .env: results.append(await EnvironmentBackend(environment: environment).diagnose())

@@ -6,7 +6,8 @@ enum EntryValidation {
     /// A service must be non-empty; an account may be empty. Neither may hold NUL or exceed 4 KiB.
     static func check(service: String, account: String? = nil) throws(KeyringError) {
         if service.isEmpty {
-            throw KeyringError(.invalidArgument, "the service name is empty; give the application, host or URL the secret belongs to")
+            throw KeyringError(
+                .invalidArgument, "the service name is empty; give the application, host or URL the secret belongs to")
         }
         try checkName(service, what: "service")
         if let account { try checkName(account, what: "account") }
@@ -53,7 +54,8 @@ enum EntryValidation {
         if name.isEmpty || name.utf8.count > 64 || !allowed || name.hasPrefix(".") {
             throw KeyringError(
                 .invalidArgument,
-                "the keyring name is not valid here (not shown); use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")
+                "the keyring name is not valid here (not shown); use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+            )
         }
     }
 }

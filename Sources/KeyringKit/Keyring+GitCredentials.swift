@@ -11,8 +11,9 @@ extension Keyring {
     public func gitCredential(_ key: GitCredentialKey) async throws(KeyringError) -> (username: String?, password: Secret)? {
         guard key.isComplete else { return nil }
         if let backend = backend as? any KeyringAttributeBackend {
-            guard let found = try await backend.firstSecret(
-                matching: key.searchAttributes, absent: key.absentAttributes, keyring: keyring)
+            guard
+                let found = try await backend.firstSecret(
+                    matching: key.searchAttributes, absent: key.absentAttributes, keyring: keyring)
             else {
                 return nil
             }
@@ -65,8 +66,9 @@ extension Keyring {
         if let backend = backend as? any KeyringAttributeBackend {
             var attributes = key.searchAttributes
             if let rejected {
-                guard let found = try await backend.firstSecret(
-                    matching: attributes, absent: key.absentAttributes, keyring: keyring)
+                guard
+                    let found = try await backend.firstSecret(
+                        matching: attributes, absent: key.absentAttributes, keyring: keyring)
                 else { return 0 }
                 guard found.secret.bytes.constantTimeEquals(rejected) else { return 0 }
                 attributes = found.attributes
@@ -84,7 +86,8 @@ extension Keyring {
         for account in accounts {
             if let rejected {
                 guard let stored = try await get(service: key.service, account: account),
-                      stored.bytes.constantTimeEquals(rejected) else { continue }
+                    stored.bytes.constantTimeEquals(rejected)
+                else { continue }
             }
             if try await delete(service: key.service, account: account) { erased += 1 }
         }

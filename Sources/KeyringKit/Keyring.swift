@@ -71,7 +71,8 @@ public struct Keyring: Sendable {
         guard let text = secret.stringValue else {
             throw KeyringError(
                 .badEncoding,
-                "the secret of '\(account)' on '\(service)' is \(secret.count) bytes of binary data, not UTF-8 text; read it with getBytes")
+                "the secret of '\(account)' on '\(service)' is \(secret.count) bytes of binary data, not UTF-8 text; read it with getBytes"
+            )
         }
         return text
     }

@@ -134,6 +134,7 @@ extension KeyringError {
     ///   - operation: What was asked, e.g. `"creating keyrings"`.
     ///   - backend: The backend's ``KeyringBackend/name``.
     public static func unsupported(_ operation: String, backend: String) -> KeyringError {
-        KeyringError(.unsupported, "the '\(backend)' backend does not support \(operation); choose another backend with KEYRING_BACKEND")
+        KeyringError(
+            .unsupported, "the '\(backend)' backend does not support \(operation); choose another backend with KEYRING_BACKEND")
     }
 }

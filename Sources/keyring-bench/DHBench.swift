@@ -14,11 +14,15 @@ enum DHBench {
             var pair: DHKeyPair?
             keyPairTimes.append(SecretServiceBench.seconds(ContinuousClock().measure { pair = DHKeyPair(group: group) }))
             let keyPair = pair!
-            sharedTimes.append(SecretServiceBench.seconds(ContinuousClock().measure {
-                _ = keyPair.sharedSecret(checkedPeerPublicKey: peer.publicKey)
-            }))
+            sharedTimes.append(
+                SecretServiceBench.seconds(
+                    ContinuousClock().measure {
+                        _ = keyPair.sharedSecret(checkedPeerPublicKey: peer.publicKey)
+                    }))
         }
-        print("dh_key_pair_us: \(SecretServiceBench.format(SecretServiceBench.median(keyPairTimes) * 1e6))  (g^x mod p, 1024-bit x)")
+        print(
+            "dh_key_pair_us: \(SecretServiceBench.format(SecretServiceBench.median(keyPairTimes) * 1e6))  (g^x mod p, 1024-bit x)"
+        )
         print("dh_shared_secret_us: \(SecretServiceBench.format(SecretServiceBench.median(sharedTimes) * 1e6))  (y^x mod p)")
     }
 }

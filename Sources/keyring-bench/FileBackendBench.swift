@@ -10,14 +10,18 @@ import KeyringSecretService
 enum FileBackendBench {
     static func run() async throws {
         let clock = ContinuousClock()
-        for (label, kdf) in [("default", KDFParameters.default), ("interactive", KDFParameters.interactive), ("moderate", KDFParameters.moderate)] {
+        for (label, kdf) in [
+            ("default", KDFParameters.default), ("interactive", KDFParameters.interactive), ("moderate", KDFParameters.moderate),
+        ] {
             var samples: [Duration] = []
             for _ in 0..<3 {
-                samples.append(clock.measure {
-                    _ = Sodium.argon2id(
-                        password: UnsafeRawBufferPointer(start: nil, count: 0), salt: [UInt8](repeating: 7, count: Sodium.pwhashSaltBytes),
-                        opsLimit: UInt64(kdf.operations), memLimit: kdf.memoryBytes, outputLength: 32)
-                })
+                samples.append(
+                    clock.measure {
+                        _ = Sodium.argon2id(
+                            password: UnsafeRawBufferPointer(start: nil, count: 0),
+                            salt: [UInt8](repeating: 7, count: Sodium.pwhashSaltBytes),
+                            opsLimit: UInt64(kdf.operations), memLimit: kdf.memoryBytes, outputLength: 32)
+                    })
             }
             print("kdf.\(label).ops: \(kdf.operations)")
             print("kdf.\(label).mem_mib: \(kdf.memoryBytes >> 20)")
@@ -35,7 +39,8 @@ enum FileBackendBench {
                     service: "service-\(index % 50).example.org", account: "account-\(index)")
             }
             let fill = try await clock.measure { try await writer.setEntries(items, keyring: nil) }
-            let fileSize = (try? FileManager.default.attributesOfItem(atPath: try writer.path(ofKeyring: nil))[.size] as? Int) ?? 0
+            let fileSize =
+                (try? FileManager.default.attributesOfItem(atPath: try writer.path(ofKeyring: nil))[.size] as? Int) ?? 0
 
             // A fresh backend: open once (KDF + first decrypt), then time.
             let backend = EncryptedFileBackend(directory: directory, password: password, kdf: .minimum, environment: [:])
@@ -47,18 +52,22 @@ enum FileBackendBench {
             var gets: [Duration] = []
             for round in 0..<200 {
                 let index = (round * 7919) % size
-                gets.append(try await clock.measure {
-                    _ = try await backend.get(service: "service-\(index % 50).example.org", account: "account-\(index)", keyring: nil)
-                })
+                gets.append(
+                    try await clock.measure {
+                        _ = try await backend.get(
+                            service: "service-\(index % 50).example.org", account: "account-\(index)", keyring: nil)
+                    })
             }
             var sets: [Duration] = []
             for round in 0..<(size >= 10_000 ? 20 : 50) {
                 let index = (round * 104_729) % size
-                sets.append(try await clock.measure {
-                    try await backend.set(
-                        Secret("new value \(round)"), service: "service-\(index % 50).example.org", account: "account-\(index)",
-                        keyring: nil, label: nil)
-                })
+                sets.append(
+                    try await clock.measure {
+                        try await backend.set(
+                            Secret("new value \(round)"), service: "service-\(index % 50).example.org",
+                            account: "account-\(index)",
+                            keyring: nil, label: nil)
+                    })
             }
             print("file.n\(size).file_bytes: \(fileSize)")
             print("file.n\(size).batch_fill_ms: \(format(milliseconds(fill)))")

@@ -57,7 +57,9 @@ enum SecretServiceBench {
             wall.append(seconds(elapsed))
             await client.disconnect()
         }
-        print("connect_and_session_open_cpu_ms: \(format(median(cpu) * 1000))  (connect, Hello, DH key pair, OpenSession, shared key)")
+        print(
+            "connect_and_session_open_cpu_ms: \(format(median(cpu) * 1000))  (connect, Hello, DH key pair, OpenSession, shared key)"
+        )
         print("connect_and_session_open_wall_ms: \(format(median(wall) * 1000))")
 
         // OpenSession alone on an open connection: the DH work this process does per session.
@@ -79,7 +81,8 @@ enum SecretServiceBench {
         let client = SecretServiceClient()
         let session = SecretCollection.at(sessionCollection, client: client)
         for i in 0..<100 {
-            try await session.store(label: "batch \(i)", attributes: ["bench": "batch", "n": "\(i)"], secret: Secret("secret \(i)"))
+            try await session.store(
+                label: "batch \(i)", attributes: ["bench": "batch", "n": "\(i)"], secret: Secret("secret \(i)"))
         }
         var times: [Double] = []
         var calls = 0
@@ -105,7 +108,8 @@ enum SecretServiceBench {
         let name = collection.name
         let setTime = try await ContinuousClock().measure {
             for i in 0..<count {
-                try await collection.createItem(label: "w \(i)", attributes: ["bench": "writes", "n": "\(i)"], secret: Secret("v \(i)"))
+                try await collection.createItem(
+                    label: "w \(i)", attributes: ["bench": "writes", "n": "\(i)"], secret: Secret("v \(i)"))
             }
         }
         let items = try await collection.searchItems(["bench": "writes"])

@@ -12,7 +12,8 @@
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.isEmpty ? "" : arguments.removeFirst()
 var count = 1000
-if let index = arguments.firstIndex(of: "--count"), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 {
+if let index = arguments.firstIndex(of: "--count"), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0
+{
     count = value
 }
 /// Runs off the main actor: top-level code is main-actor isolated, and hopping back to it after

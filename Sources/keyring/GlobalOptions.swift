@@ -8,18 +8,25 @@ struct GlobalOptions: ParsableArguments {
         name: [.customShort("b"), .customLong("backend"), .customLong("keyring-backend")],
         help: ArgumentHelp(
             "The backend: secret-service, file, env, memory or auto (Python keyring class names are mapped).",
-            discussion: "Without it, KEYRING_BACKEND, then the configuration file, then the Secret Service if one answers, else the encrypted file.",
+            discussion:
+                "Without it, KEYRING_BACKEND, then the configuration file, then the Secret Service if one answers, else the encrypted file.",
             valueName: "name"),
         completion: .list(BackendRequest.names))
     var backend: String?
 
-    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring (collection, file) to use instead of the default.", valueName: "name"))
+    @Option(
+        name: .customLong("keyring"),
+        help: ArgumentHelp("The keyring (collection, file) to use instead of the default.", valueName: "name"))
     var keyring: String?
 
-    @Flag(name: .customLong("no-prompt"), help: "Never ask on the terminal: fail with status 3 when a password or a secret would be asked for.")
+    @Flag(
+        name: .customLong("no-prompt"),
+        help: "Never ask on the terminal: fail with status 3 when a password or a secret would be asked for.")
     var noPrompt = false
 
-    @Option(name: .customLong("output"), help: ArgumentHelp("Output format of get, list, search, keyrings and diagnose: plain or json.", valueName: "format"))
+    @Option(
+        name: .customLong("output"),
+        help: ArgumentHelp("Output format of get, list, search, keyrings and diagnose: plain or json.", valueName: "format"))
     var output: OutputFormat = .plain
 
     /// Python keyring's `-p/--keyring-path` (a Python import path); accepted and ignored.
@@ -49,6 +56,8 @@ enum GetMode: String, ExpressibleByArgument, CaseIterable {
 struct GetModeOption: ParsableArguments {
     @Option(
         name: .customLong("mode"),
-        help: ArgumentHelp("get: 'password' prints the password; 'creds' prints the user name and the password, and USERNAME may be left out.", valueName: "mode"))
+        help: ArgumentHelp(
+            "get: 'password' prints the password; 'creds' prints the user name and the password, and USERNAME may be left out.",
+            valueName: "mode"))
     var mode: GetMode = .password
 }

@@ -12,7 +12,9 @@ enum CLIBackend: String, Sendable, CustomTestStringConvertible {
 
     /// The backends to test: both, or those named in `KEYRING_CLI_TEST_BACKENDS` (comma-separated).
     static let all: [CLIBackend] = {
-        guard let names = ProcessInfo.processInfo.environment["KEYRING_CLI_TEST_BACKENDS"] else { return [.file, .secretService] }
+        guard let names = ProcessInfo.processInfo.environment["KEYRING_CLI_TEST_BACKENDS"] else {
+            return [.file, .secretService]
+        }
         return names.split(separator: ",").compactMap { CLIBackend(rawValue: String($0)) }
     }()
 

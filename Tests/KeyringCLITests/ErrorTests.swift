@@ -11,7 +11,8 @@ struct ErrorTests {
         try await withFixture(.file) { cli in
             let cases: [[String]] = [
                 [], ["get"], ["get", "only-service"], ["set", "only-service"], ["del"], ["del", "only-service"],
-                ["frobnicate"], ["get", "a", "b", "c"], ["--mode", "bogus", "get", "a", "b"], ["--output", "xml", "get", "a", "b"],
+                ["frobnicate"], ["get", "a", "b", "c"], ["--mode", "bogus", "get", "a", "b"],
+                ["--output", "xml", "get", "a", "b"],
                 ["search", "no-equals-sign"], ["run", "--env", "NOSLASH=service", "--", "true"], ["run", "--env", "X=s/u"],
                 ["--no-prompt", "delete-keyring", "work"],
             ]
@@ -48,7 +49,8 @@ struct ErrorTests {
                 #expect(result.stderrText.contains("KEYRING_FILE_PASSWORD"), "\(result.stderrText)")
                 #expect(!result.stderrContains("locked-away"))
             }
-            let set = try await cli.keyring(["--no-prompt", "set", "example.org", "bob"], input: "new-secret-zz", environment: noPassword)
+            let set = try await cli.keyring(
+                ["--no-prompt", "set", "example.org", "bob"], input: "new-secret-zz", environment: noPassword)
             #expect(set.status == 3, "\(set)")
             #expect(!set.stderrContains("new-secret-zz"))
         }

@@ -16,11 +16,20 @@ struct FastPathTests {
                 (["-b", "file", "get", "fast.example", "alice"], ["get", "--backend=file", "fast.example", "alice"]),
                 (["get", "fast.example", "--mode", "creds"], ["get", "--mode=creds", "fast.example"]),
                 (["--output", "json", "get", "fast.example", "alice"], ["get", "--output=json", "fast.example", "alice"]),
-                (["--mode", "creds", "--output", "json", "get", "fast.example"], ["get", "--mode=creds", "--output=json", "fast.example"]),
-                (["get", "fast.example", "alice", "--keyring", "default"], ["get", "--keyring=default", "fast.example", "alice"]),
+                (
+                    ["--mode", "creds", "--output", "json", "get", "fast.example"],
+                    ["get", "--mode=creds", "--output=json", "fast.example"]
+                ),
+                (
+                    ["get", "fast.example", "alice", "--keyring", "default"],
+                    ["get", "--keyring=default", "fast.example", "alice"]
+                ),
                 (["get", "fast.example", "alice", "--no-prompt"], ["get", "--no-prompt", "--", "fast.example", "alice"]),
                 (["-b", "nosuch", "get", "fast.example", "alice"], ["get", "--backend=nosuch", "fast.example", "alice"]),
-                (["-b", "keyring.backends.null.Keyring", "get", "a", "b"], ["get", "--backend=keyring.backends.null.Keyring", "a", "b"]),
+                (
+                    ["-b", "keyring.backends.null.Keyring", "get", "a", "b"],
+                    ["get", "--backend=keyring.backends.null.Keyring", "a", "b"]
+                ),
             ]
             for (fast, parsed) in pairs {
                 let one = try await cli.keyring(fast)

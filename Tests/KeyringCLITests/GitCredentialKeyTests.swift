@@ -22,10 +22,12 @@ struct GitCredentialKeyTests {
     @Test("attributes, label and service of a full key")
     func full() {
         let key = GitCredentialKey(protocol: "https", host: "git.example.org:8443", path: "team/repo.git", username: "alice")
-        #expect(key.storeAttributes == [
-            "xdg:schema": "org.gnome.keyring.NetworkPassword", "protocol": "https", "server": "git.example.org", "port": "8443",
-            "user": "alice", "object": "team/repo.git",
-        ])
+        #expect(
+            key.storeAttributes == [
+                "xdg:schema": "org.gnome.keyring.NetworkPassword", "protocol": "https", "server": "git.example.org",
+                "port": "8443",
+                "user": "alice", "object": "team/repo.git",
+            ])
         #expect(key.searchAttributes["xdg:schema"] == nil, "old items with another schema must still be found")
         #expect(key.label == "Git: https://git.example.org:8443/team/repo.git")
         #expect(key.service == "git:https://git.example.org:8443/team/repo.git")

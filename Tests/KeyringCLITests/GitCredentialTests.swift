@@ -18,7 +18,8 @@ struct GitCredentialTests {
     }
 
     static func git(_ cli: CLIFixture, _ arguments: [String], input: String? = nil) async throws -> ProcessResult {
-        try await cli.run("git", arguments, stdin: input.map { Array($0.utf8) }, environment: gitEnvironment(cli), timeout: .seconds(120))
+        try await cli.run(
+            "git", arguments, stdin: input.map { Array($0.utf8) }, environment: gitEnvironment(cli), timeout: .seconds(120))
     }
 
     static func configure(_ cli: CLIFixture, helper: String) async throws {
@@ -74,7 +75,8 @@ struct GitCredentialTests {
             let approve = try await Self.git(
                 cli, ["credential", "approve"], input: "protocol=https\nhost=example.com\nusername=bob\npassword=pw-\(index)\n\n")
             #expect(approve.succeeded, "\(spelling.helper): \(approve)")
-            let fill = try await Self.git(cli, ["credential", "fill"], input: "protocol=https\nhost=example.com\nusername=bob\n\n")
+            let fill = try await Self.git(
+                cli, ["credential", "fill"], input: "protocol=https\nhost=example.com\nusername=bob\n\n")
             #expect(fill.succeeded, "\(spelling.helper): \(fill)")
             #expect(fill.stdoutText.contains("password=pw-\(index)\n"), "\(spelling.helper): \(fill.stdoutText)")
         }
@@ -104,9 +106,11 @@ struct GitCredentialTests {
             #expect(approve.succeeded, "\(approve)")
             let list = try await cli.keyring(["list"])
             #expect(list.stdoutText == "git:https://example.com/team/repo.git\tcarol\n", "\(list.stdoutText)")
-            let same = try await Self.git(cli, ["credential", "fill"], input: "protocol=https\nhost=example.com\npath=team/repo.git\n\n")
+            let same = try await Self.git(
+                cli, ["credential", "fill"], input: "protocol=https\nhost=example.com\npath=team/repo.git\n\n")
             #expect(same.stdoutText.contains("password=repo-pw\n"), "\(same)")
-            let other = try await Self.git(cli, ["credential", "fill"], input: "protocol=https\nhost=example.com\npath=other.git\n\n")
+            let other = try await Self.git(
+                cli, ["credential", "fill"], input: "protocol=https\nhost=example.com\npath=other.git\n\n")
             #expect(!other.succeeded)
         }
     }
@@ -116,7 +120,9 @@ struct GitCredentialTests {
         try await withFixture(.file) { cli in
             let store = try await cli.keyring(
                 ["git-credential", "store"],
-                input: "protocol=https\nhost=example.com:8443\nusername=dave\npassword=p=w\nwwwauth[]=Basic realm=x\ncapability[]=authtype\n\n")
+                input:
+                    "protocol=https\nhost=example.com:8443\nusername=dave\npassword=p=w\nwwwauth[]=Basic realm=x\ncapability[]=authtype\n\n"
+            )
             #expect(store.succeeded, "\(store)")
             let search = try await cli.keyring(["search", "service=git:https://example.com:8443"])
             #expect(search.stdoutText.contains("label = Git: https://example.com:8443/\n"), "\(search.stdoutText)")
@@ -140,9 +146,11 @@ struct GitCredentialTests {
         try await withFixture(.file) { cli in
             let link = try cli.link("git-credential-keyring")
             let store = try await cli.keyring(
-                ["store"], stdin: Array("protocol=https\nhost=example.com\nusername=erin\npassword=linked\n\n".utf8), program: link)
+                ["store"], stdin: Array("protocol=https\nhost=example.com\nusername=erin\npassword=linked\n\n".utf8),
+                program: link)
             #expect(store.succeeded, "\(store)")
-            let get = try await cli.keyring(["git-credential", "get"], stdin: Array("protocol=https\nhost=example.com\n\n".utf8), program: link)
+            let get = try await cli.keyring(
+                ["git-credential", "get"], stdin: Array("protocol=https\nhost=example.com\n\n".utf8), program: link)
             #expect(get.stdoutText == "username=erin\npassword=linked\n", "\(get)")
         }
     }

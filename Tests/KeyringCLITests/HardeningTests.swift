@@ -15,13 +15,16 @@ struct HardeningTests {
         var extra = environment
         extra["K"] = CLIFixture.executable
         // In the fixture's directory: files the script makes are removed with it.
-        return try await cli.run("/bin/bash", ["-c", "cd \"$HOME/..\" || exit 99\n" + script], environment: extra, timeout: timeout)
+        return try await cli.run(
+            "/bin/bash", ["-c", "cd \"$HOME/..\" || exit 99\n" + script], environment: extra, timeout: timeout)
     }
 
     @Test("arguments that are not UTF-8 are refused (status 2) and never reach an entry", arguments: CLIBackend.all)
     func nonUTF8Arguments(_ backend: CLIBackend) async throws {
         try await withFixture(backend) { cli in
-            let result = try await Self.bash(cli, """
+            let result = try await Self.bash(
+                cli,
+                """
                 printf one | "$K" set "$(printf 'svc\\377')" acct; echo "status $?"
                 printf two | "$K" set "$(printf 'svc\\376')" acct; echo "status $?"
                 "$K" get "$(printf 'svc\\377')" acct; echo "status $?"
@@ -38,8 +41,9 @@ struct HardeningTests {
         }
     }
 
-    @Test("an empty or invalid --keyring is refused, and nothing lands in gnome-keyring's in-memory session collection",
-          arguments: CLIBackend.all)
+    @Test(
+        "an empty or invalid --keyring is refused, and nothing lands in gnome-keyring's in-memory session collection",
+        arguments: CLIBackend.all)
     func invalidKeyringNames(_ backend: CLIBackend) async throws {
         try await withFixture(backend) { cli in
             for name in ["", " ", "a\u{1b}[31mb", "line\nbreak", String(repeating: "k", count: 300)] {
@@ -131,7 +135,9 @@ struct HardeningTests {
     func noSecretInProcEnviron() async throws {
         try await withFixture(.file) { cli in
             try await cli.store("first", service: "wait.example", account: "alice")
-            let result = try await Self.bash(cli, """
+            let result = try await Self.bash(
+                cli,
+                """
                 lock="$XDG_DATA_HOME/swift-keyring/default.keyring.lock"
                 flock "$lock" -c 'touch held; sleep 4' &
                 holder=$!
@@ -159,11 +165,14 @@ struct HardeningTests {
     @Test("a crash with a secret in memory leaves no core file holding it")
     func noSecretInCoreDumps() async throws {
         let pattern = (try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)) ?? ""
-        try #require(!pattern.hasPrefix("|") && !pattern.contains("/"),
-                     "this test needs core files written to the working directory; core_pattern is \(pattern)")
+        try #require(
+            !pattern.hasPrefix("|") && !pattern.contains("/"),
+            "this test needs core files written to the working directory; core_pattern is \(pattern)")
         try await withFixture(.file) { cli in
             try await cli.store("first", service: "crash.example", account: "alice")
-            let result = try await Self.bash(cli, """
+            let result = try await Self.bash(
+                cli,
+                """
                 ulimit -c unlimited || exit 9
                 mkdir control crash
                 (cd control && KEYRING_FILE_PASSWORD=control-password-value bash -c 'kill -SEGV $$')
@@ -195,7 +204,9 @@ struct HardeningTests {
     @Test("thirty concurrent sets of one entry leave exactly one item, holding one of the values written")
     func concurrentWritersLeaveOneItem() async throws {
         try await withFixture(.secretService) { cli in
-            let result = try await Self.bash(cli, """
+            let result = try await Self.bash(
+                cli,
+                """
                 pids=()
                 for i in $(seq 1 30); do printf "value-$i" | "$K" set race.example alice & pids+=($!); done
                 failed=0
@@ -240,7 +251,8 @@ struct HardeningTests {
             try await cli.store("locked secret", service: "locked.example", account: "alice")
             let locked = try await cli.keyring(["lock"])
             #expect(locked.succeeded, "\(locked)")
-            let got = try await cli.keyring(["get", "locked.example", "alice"], environment: ["KEYRING_PROMPT": "always"], timeout: .seconds(60))
+            let got = try await cli.keyring(
+                ["get", "locked.example", "alice"], environment: ["KEYRING_PROMPT": "always"], timeout: .seconds(60))
             #expect(got.status == 3, "\(got)")
             #expect(got.stderrText.contains("is locked"), "\(got.stderrText)")
             #expect(!got.stderrText.contains("by the user"), "\(got.stderrText)")

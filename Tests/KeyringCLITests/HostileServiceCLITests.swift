@@ -75,9 +75,13 @@ extension ProcessResult {
         #expect(!stderrContains(HostileCLI.secret), "\(context): the secret on stderr", sourceLocation: sourceLocation)
         let text = stderrText.hasSuffix("\n") ? String(stderrText.dropLast()) : stderrText
         let controls = text.unicodeScalars.filter { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
-        #expect(controls.isEmpty, "\(context): control characters on stderr: \(controls.map(\.value))", sourceLocation: sourceLocation)
+        #expect(
+            controls.isEmpty, "\(context): control characters on stderr: \(controls.map(\.value))", sourceLocation: sourceLocation
+        )
         if let limit, let started {
-            #expect(ContinuousClock.now - started < limit, "\(context): took \(ContinuousClock.now - started)", sourceLocation: sourceLocation)
+            #expect(
+                ContinuousClock.now - started < limit, "\(context): took \(ContinuousClock.now - started)",
+                sourceLocation: sourceLocation)
         }
     }
 }
@@ -153,7 +157,8 @@ struct HostileServiceCLITests {
     }
 
     @Test func hugeAndEscapeLadenErrorsAreCutAndEscapedOnStderr() async throws {
-        let escapes = "\u{1B}[2J\u{1B}[31mFAKE PROMPT: password?\u{1B}]0;title\u{07}\r\nkeyring: all good\u{08}\t\u{7F}\u{9B}31m\u{202E}"
+        let escapes =
+            "\u{1B}[2J\u{1B}[31mFAKE PROMPT: password?\u{1B}]0;title\u{07}\r\nkeyring: all good\u{08}\t\u{7F}\u{9B}31m\u{202E}"
         let messages = [
             String(repeating: "A", count: 20 << 20),
             String(repeating: escapes, count: (1 << 20) / escapes.utf8.count),
@@ -178,7 +183,9 @@ struct HostileServiceCLITests {
             let item = try #require(cli.server.items.first?.path)
             let bogus = try (0..<99_999).map { try HostileSecretService.collectionPath.appending("bogus\($0)") }
             cli.server.behave { $0.searchResults = [item] + bogus }
-            for arguments in [["get", C.service, C.account], ["list"], ["search", "service=\(C.service)"], ["list", C.service]] {
+            for arguments in [
+                ["get", C.service, C.account], ["list"], ["search", "service=\(C.service)"], ["list", C.service],
+            ] {
                 let start = ContinuousClock.now
                 let result = try await cli.keyring(arguments, timeout: .seconds(90))
                 let elapsed = ContinuousClock.now - start
@@ -239,7 +246,8 @@ struct HostileServiceCLITests {
                     try await withHostileCLI(locked: member == "Prompt") { cli in
                         cli.server.behave { $0.replies[member] = .never }
                         let start = ContinuousClock.now
-                        let result = try await cli.keyring(["get", C.service, C.account], environment: ["KEYRING_PROMPT": "always"])
+                        let result = try await cli.keyring(
+                            ["get", C.service, C.account], environment: ["KEYRING_PROMPT": "always"])
                         result.expectFailure(status: 5, "\(member) never answered", within: .seconds(25), started: start)
                         #expect(result.stderrText.contains("in time"), "\(member): \(result.stderrText)")
                     }
@@ -261,8 +269,10 @@ struct HostileServiceCLITests {
 
     @Test func aPromptThatCompletesWronglyIsAFailure() async throws {
         try await withHostileCLI(locked: true) { cli in
-            for prompts in [HostileSecretService.PromptBehaviour.completeWith([.string("done")]),
-                            .completeWith([.boolean(false), .variant(.string("unlocked"))])] {
+            for prompts in [
+                HostileSecretService.PromptBehaviour.completeWith([.string("done")]),
+                .completeWith([.boolean(false), .variant(.string("unlocked"))]),
+            ] {
                 cli.server.setLocked(true)
                 cli.server.behave { $0.prompts = prompts }
                 let result = try await cli.keyring(["get", C.service, C.account], environment: ["KEYRING_PROMPT": "always"])
@@ -283,10 +293,12 @@ struct HostileServiceCLITests {
             defer { forger.close() }
             let result: [DBusValue] = [.boolean(false), .variant(.objectPaths([HostileSecretService.collectionPath]))]
             try forger.emitSignal(
-                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result, destination: caller)
+                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result,
+                destination: caller)
             try forger.emitSignal(
                 path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
-                arguments: [.string(SecretServiceNames.busName), .string(cli.server.uniqueName), .string("")], destination: caller)
+                arguments: [.string(SecretServiceNames.busName), .string(cli.server.uniqueName), .string("")], destination: caller
+            )
             try await Task.sleep(for: .milliseconds(400))
             #expect(!cli.server.members.contains("GetSecret"), "\(cli.server.members)")
             cli.server.completeHeldPrompts()

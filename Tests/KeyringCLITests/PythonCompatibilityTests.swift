@@ -122,7 +122,9 @@ struct PythonCompatibilityTests {
             #expect(unknown.status == 2, "\(unknown)")
             #expect(unknown.stderrText.contains("unknown backend 'keyring.backends.nosuch.Keyring'"))
             #expect(unknown.stderrText.contains("secret-service, file, env, memory"))
-            let macOS = try await cli.keyring(["--keyring-backend", "keyring.backends.macOS.Keyring", "get", "example.org", "alice"])
+            let macOS = try await cli.keyring([
+                "--keyring-backend", "keyring.backends.macOS.Keyring", "get", "example.org", "alice",
+            ])
             #expect(macOS.status == 4 && macOS.stderrText.contains("macOS"), "\(macOS)")
 
             // keyrings.alt's file backends become the encrypted file.

@@ -61,7 +61,11 @@ struct SecretServiceCLIInteropTests {
         let output = cli.directory.appendingPathComponent("bin/git-credential-libsecret").path
         let flags = try await cli.run("/usr/bin/pkg-config", ["--cflags", "--libs", "glib-2.0", "libsecret-1"])
         try #require(flags.succeeded, "pkg-config libsecret-1: \(flags)")
-        let arguments = [source, "-o", output] + flags.stdoutText.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let arguments =
+            [source, "-o", output]
+            + flags.stdoutText.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }.filter {
+                !$0.isEmpty
+            }
         let built = try await cli.run("/usr/bin/cc", arguments)
         try #require(built.succeeded, "building git-credential-libsecret: \(built)")
         return output
@@ -81,21 +85,28 @@ struct SecretServiceCLIInteropTests {
             let query = "protocol=https\nhost=git.example.org\n\n"
 
             // Stored by git-credential-libsecret, found by keyring.
-            let approved = try await Self.git(cli, helper: "libsecret", "approve",
+            let approved = try await Self.git(
+                cli, helper: "libsecret", "approve",
                 "protocol=https\nhost=git.example.org\nusername=alice\npassword=from-libsecret\n\n")
             #expect(approved.succeeded, "\(approved)")
             let filled = try await Self.git(cli, helper: keyringHelper, "fill", query)
-            #expect(filled.stdoutText.contains("username=alice\n") && filled.stdoutText.contains("password=from-libsecret\n"), "\(filled)")
+            #expect(
+                filled.stdoutText.contains("username=alice\n") && filled.stdoutText.contains("password=from-libsecret\n"),
+                "\(filled)")
 
             // Stored by keyring, found by git-credential-libsecret.
-            let ours = try await Self.git(cli, helper: keyringHelper, "approve",
+            let ours = try await Self.git(
+                cli, helper: keyringHelper, "approve",
                 "protocol=https\nhost=code.example.org:8443\nusername=bob\npassword=from-keyring\n\n")
             #expect(ours.succeeded, "\(ours)")
             let theirs = try await Self.git(cli, helper: "libsecret", "fill", "protocol=https\nhost=code.example.org:8443\n\n")
-            #expect(theirs.stdoutText.contains("username=bob\n") && theirs.stdoutText.contains("password=from-keyring\n"), "\(theirs)")
+            #expect(
+                theirs.stdoutText.contains("username=bob\n") && theirs.stdoutText.contains("password=from-keyring\n"), "\(theirs)"
+            )
 
             // Erased by keyring, gone for git-credential-libsecret too.
-            let rejected = try await Self.git(cli, helper: keyringHelper, "reject",
+            let rejected = try await Self.git(
+                cli, helper: keyringHelper, "reject",
                 "protocol=https\nhost=git.example.org\nusername=alice\npassword=from-libsecret\n\n")
             #expect(rejected.succeeded, "\(rejected)")
             let after = try await Self.git(cli, helper: "libsecret", "fill", query)

@@ -103,7 +103,10 @@ struct ConnectionTests {
         try await withPair { server, client async throws in
             var fds: [Int32] = [0, 0]
             #expect(pipe(&fds) == 0)
-            defer { close(fds[0]); close(fds[1]) }
+            defer {
+                close(fds[0])
+                close(fds[1])
+            }
             let reply = try await echo(client, server, [.unixFD(fds[1])])
             guard case .unixFD(let received) = reply.first else {
                 Issue.record("expected h, got \(reply)")
@@ -260,7 +263,7 @@ struct ConnectionTests {
             } throws: { error in
                 (error as? DBusError)?.code == .timedOut
             }
-        } 
+        }
     }
 
     /// Any client can send a signal with the owner's path, interface and member, broadcast or
@@ -271,18 +274,22 @@ struct ConnectionTests {
             #expect(try await server.requestName(name) == .primaryOwner)
             let forger = try await DBusConnection.connect(to: .address(address))
             defer { forger.close() }
-            let ticks = try await client.signals(matching: DBusMatchRule(
-                sender: name, interface: Self.echoInterface, member: "Ticked"))
+            let ticks = try await client.signals(
+                matching: DBusMatchRule(
+                    sender: name, interface: Self.echoInterface, member: "Ticked"))
             // Forged: broadcast, and unicast to the client, before and after the owner's own.
-            try forger.emitSignal(path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-1), .string("forged")])
+            try forger.emitSignal(
+                path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-1), .string("forged")])
             try forger.emitSignal(
                 path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-2), .string("forged")],
                 destination: client.uniqueName)
-            try server.emitSignal(path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(1), .string("real")])
+            try server.emitSignal(
+                path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(1), .string("real")])
             try forger.emitSignal(
                 path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(-3), .string("forged")],
                 destination: client.uniqueName)
-            try server.emitSignal(path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(2), .string("real")])
+            try server.emitSignal(
+                path: Self.echoPath, interface: Self.echoInterface, member: "Ticked", arguments: [.int32(2), .string("real")])
             var received: [Int32] = []
             for await signal in ticks {
                 #expect(signal.sender == server.uniqueName)
@@ -317,8 +324,9 @@ struct ConnectionTests {
 
     @Test func argumentMatchesFilterSignals() async throws {
         try await withPair { server, client async throws in
-            let only = try await client.signals(matching: DBusMatchRule(
-                interface: Self.echoInterface, member: "Ticked", arguments: [1: "wanted"]))
+            let only = try await client.signals(
+                matching: DBusMatchRule(
+                    interface: Self.echoInterface, member: "Ticked", arguments: [1: "wanted"]))
             for word in ["unwanted", "wanted"] {
                 try await client.call(
                     destination: server.uniqueName, path: Self.echoPath, interface: Self.echoInterface, member: "Emit",
@@ -498,7 +506,8 @@ struct ConnectionTests {
         // A socket that accepts connections (the kernel's backlog) and never reads from them:
         // libdbus has written its AUTH line and waits to read the answer, with Hello queued.
         var template = Array("/tmp/swift-keyring-silent-bus.XXXXXX".utf8CString)
-        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let directory = try #require(
+            template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
         let path = directory + "/bus"
         defer {
             unlink(path)
@@ -555,7 +564,8 @@ struct ConnectionTests {
             for _ in 0..<20 {
                 if let call = try? client.startCall(
                     destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
-                    interface: "org.freedesktop.DBus", member: "GetId") {
+                    interface: "org.freedesktop.DBus", member: "GetId")
+                {
                     calls.append(call)
                 }
             }

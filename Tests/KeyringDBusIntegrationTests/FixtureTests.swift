@@ -52,10 +52,12 @@ struct FixtureTests {
         let bus = try TestBus.start(keyring: false)
         defer { bus.stop() }
 
-        let names = try bus.run("dbus-send", [
-            "--session", "--print-reply=literal", "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus", "org.freedesktop.DBus.ListActivatableNames",
-        ])
+        let names = try bus.run(
+            "dbus-send",
+            [
+                "--session", "--print-reply=literal", "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus", "org.freedesktop.DBus.ListActivatableNames",
+            ])
         #expect(names.succeeded, "\(names)")
         #expect(!names.stdoutText.contains("secrets"), "activatable: \(names.stdoutText)")
 
@@ -81,7 +83,8 @@ struct FixtureTests {
     /// True when PID has exited but was not reaped (this sandbox's PID 1 may not reap orphans).
     private func isZombie(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
     }
 }

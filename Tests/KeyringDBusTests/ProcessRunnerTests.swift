@@ -20,8 +20,9 @@ struct ProcessRunnerTests {
 
     @Test("gives the child exactly the environment it is handed")
     func environmentIsExact() throws {
-        let result = try runProcess("env", [], environment: ["PATH": "/usr/bin:/bin", "ONLY": "this"],
-                                    timeout: .seconds(10))
+        let result = try runProcess(
+            "env", [], environment: ["PATH": "/usr/bin:/bin", "ONLY": "this"],
+            timeout: .seconds(10))
         #expect(result.stdoutText.split(separator: "\n").sorted() == ["ONLY=this", "PATH=/usr/bin:/bin"])
     }
 
@@ -36,8 +37,9 @@ struct ProcessRunnerTests {
     @Test("kills the child's process group at the deadline")
     func deadline() throws {
         let started = ContinuousClock.now
-        let result = try runProcess("sh", ["-c", "sleep 30 & sleep 30"], environment: environment,
-                                    timeout: .milliseconds(200))
+        let result = try runProcess(
+            "sh", ["-c", "sleep 30 & sleep 30"], environment: environment,
+            timeout: .milliseconds(200))
         #expect(result.timedOut)
         #expect(result.signal == 9)
         #expect(ContinuousClock.now - started < .seconds(5))
@@ -56,8 +58,9 @@ struct ProcessRunnerTests {
             // More concurrent children than the pool has threads: none may starve another.
             for index in 0..<8 {
                 group.addTask {
-                    try await runProcess("sh", ["-c", "sleep 0.2; echo \(index)"],
-                                         environment: environment, timeout: .seconds(10))
+                    try await runProcess(
+                        "sh", ["-c", "sleep 0.2; echo \(index)"],
+                        environment: environment, timeout: .seconds(10))
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

@@ -10,7 +10,9 @@ struct SignatureTests {
         #expect(DBusSignature(types: signature.types).rawValue == text)
     }
 
-    @Test(arguments: ["a", "a{", "a{vs}", "{ss}", "()", "(s", "s)", "a{sss}", "z", "a{s}", String(repeating: "a", count: 33) + "s"])
+    @Test(arguments: [
+        "a", "a{", "a{vs}", "{ss}", "()", "(s", "s)", "a{sss}", "z", "a{s}", String(repeating: "a", count: 33) + "s",
+    ])
     func invalidSignaturesAreRejected(_ text: String) {
         #expect(throws: DBusError.self) { try DBusSignature(text) }
         do {

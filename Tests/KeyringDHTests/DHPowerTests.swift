@@ -57,7 +57,8 @@ struct DHPowerTests {
             if got != want {
                 mismatches += 1
                 if mismatches <= 5 {
-                    Issue.record("""
+                    Issue.record(
+                        """
                         \(group.name): \(hexString(input.base))^\(hexString(input.exponent)) mod p
                         got  \(hexString(got))
                         want \(hexString(want))
@@ -126,8 +127,12 @@ struct DHPowerTests {
             for exponent in exponents { inputs.append((group, ModPowInput(modulus: group.prime, base: [2], exponent: exponent))) }
             for index in 0..<200 {
                 let length = index % 4 == 0 ? group.primeByteCount : Int.random(in: 0...24, using: &generator)
-                inputs.append((group, ModPowInput(
-                    modulus: group.prime, base: [2], exponent: randomBytes(length, using: &generator))))
+                inputs.append(
+                    (
+                        group,
+                        ModPowInput(
+                            modulus: group.prime, base: [2], exponent: randomBytes(length, using: &generator))
+                    ))
             }
         }
         let expected = try pythonModPow(inputs.map(\.1))
@@ -155,4 +160,3 @@ struct DHPowerTests {
         #expect(group.power(base: adding(-1, to: group.prime), exponent: [2]) == leftPadded([1], to: width))
     }
 }
-

@@ -77,7 +77,7 @@ func pythonBytesLiteral(_ literal: String) -> [UInt8]? {
         case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "x"):
             guard index + 3 < body.count,
-                  let value = bytes(fromHex: String(decoding: body[(index + 2)...(index + 3)], as: UTF8.self))
+                let value = bytes(fromHex: String(decoding: body[(index + 2)...(index + 3)], as: UTF8.self))
             else { return nil }
             out.append(value[0])
             index += 2
@@ -129,9 +129,9 @@ struct DHVectorTests {
         let group = DHGroup.ietf1024
         let name = vector.name
         guard let clientPrivate = vector.hex("client_priv"), let serverPrivate = vector.hex("server_priv"),
-              let clientPublic = vector.hex("client_pub(128B)"), let serverPublic = vector.hex("server_pub(128B)"),
-              let shared = vector.hex("shared(128B)"), let aesKey = vector.hex("aes_key"),
-              let iv = vector.hex("iv"), let ciphertext = vector.hex("ciphertext")
+            let clientPublic = vector.hex("client_pub(128B)"), let serverPublic = vector.hex("server_pub(128B)"),
+            let shared = vector.hex("shared(128B)"), let aesKey = vector.hex("aes_key"),
+            let iv = vector.hex("iv"), let ciphertext = vector.hex("ciphertext")
         else { return }
         let leadingZeros = try #require(vector.fields["shared_leading_zero_bytes"].flatMap { Int($0) }, "\(name)")
         let plaintext = try #require(vector.fields["plaintext"].flatMap(pythonBytesLiteral), "\(name): plaintext")

@@ -79,7 +79,8 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
             return FixtureInstance(backend: EnvironmentBackend(environment: environment), resources: [])
         },
         listedAccount: { account in
-            EnvironmentBackend.variableName(service: "x", account: account).replacingOccurrences(of: "KEYRING_SECRET_X__", with: "")
+            EnvironmentBackend.variableName(service: "x", account: account).replacingOccurrences(
+                of: "KEYRING_SECRET_X__", with: "")
         })
 
     /// A real gnome-keyring on a private bus; the default keyring is its `login` collection.

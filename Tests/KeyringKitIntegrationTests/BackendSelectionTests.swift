@@ -16,7 +16,8 @@ struct BackendSelectionTests {
         var env = ["HOME": home.path, "XDG_DATA_HOME": home.path + "/data", "XDG_CONFIG_HOME": home.path + "/config"]
         env.merge(environment) { $1 }
         if let configuration {
-            try FileManager.default.createDirectory(atPath: home.path + "/config/swift-keyring", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: home.path + "/config/swift-keyring", withIntermediateDirectories: true)
             try configuration.write(toFile: home.path + "/config/swift-keyring/config", atomically: true, encoding: .utf8)
         }
         var selection = BackendSelection(backend: backend, environment: env)
@@ -53,8 +54,12 @@ struct BackendSelectionTests {
         #expect(choice.kind == .file)
     }
 
-    @Test("refusing fallback turns a missing Secret Service into an error",
-          arguments: [(["KEYRING_NO_FALLBACK": "1"], nil), ([:], "fallback = false\n"), (["KEYRING_NO_FALLBACK": "true"], "fallback = true")] as [([String: String], String?)])
+    @Test(
+        "refusing fallback turns a missing Secret Service into an error",
+        arguments: [
+            (["KEYRING_NO_FALLBACK": "1"], nil), ([:], "fallback = false\n"),
+            (["KEYRING_NO_FALLBACK": "true"], "fallback = true"),
+        ] as [([String: String], String?)])
     func noFallback(environment: [String: String], configuration: String?) async throws {
         let home = try TemporaryDirectory()
         let error = await expectKeyringError(.noStorageAccess) {
@@ -66,7 +71,8 @@ struct BackendSelectionTests {
     @Test("KEYRING_NO_FALLBACK=0 beats `fallback = false`")
     func environmentBeatsConfiguration() async throws {
         let home = try TemporaryDirectory()
-        let choice = try await Self.selection(home, environment: ["KEYRING_NO_FALLBACK": "0"], configuration: "fallback = false").choose()
+        let choice = try await Self.selection(home, environment: ["KEYRING_NO_FALLBACK": "0"], configuration: "fallback = false")
+            .choose()
         #expect(choice.kind == .file)
     }
 
@@ -76,12 +82,16 @@ struct BackendSelectionTests {
         let configured = try await Self.selection(home, configuration: "# comment\n\nbackend = env  # trailing\n").choose()
         #expect(configured.kind == .env)
         #expect(configured.reason.contains("config"))
-        let fromEnvironment = try await Self.selection(home, environment: ["KEYRING_BACKEND": "memory"], configuration: "backend = env").choose()
+        let fromEnvironment = try await Self.selection(
+            home, environment: ["KEYRING_BACKEND": "memory"], configuration: "backend = env"
+        ).choose()
         #expect(fromEnvironment.kind == .memory)
         let fromProgram = try await Self.selection(
-            home, environment: ["KEYRING_BACKEND": "memory"], configuration: "backend = env", backend: .file).choose()
+            home, environment: ["KEYRING_BACKEND": "memory"], configuration: "backend = env", backend: .file
+        ).choose()
         #expect(fromProgram.kind == .file)
-        let auto = try await Self.selection(home, environment: ["KEYRING_BACKEND": "auto"], configuration: "backend = auto").choose()
+        let auto = try await Self.selection(home, environment: ["KEYRING_BACKEND": "auto"], configuration: "backend = auto")
+            .choose()
         #expect(auto.kind == .file)
     }
 
@@ -96,14 +106,16 @@ struct BackendSelectionTests {
         }
     }
 
-    @Test("bad settings name the culprit", arguments: [
-        (["KEYRING_BACKEND": "plaintext"], nil, "KEYRING_BACKEND"),
-        ([:], "backend = plaintext", "line 1"),
-        ([:], "\nbackend file", "line 2"),
-        ([:], "fallbak = false", "fallbak"),
-        ([:], "fallback = maybe", "maybe"),
-        (["KEYRING_NO_FALLBACK": "perhaps"], nil, "KEYRING_NO_FALLBACK"),
-    ] as [([String: String], String?, String)])
+    @Test(
+        "bad settings name the culprit",
+        arguments: [
+            (["KEYRING_BACKEND": "plaintext"], nil, "KEYRING_BACKEND"),
+            ([:], "backend = plaintext", "line 1"),
+            ([:], "\nbackend file", "line 2"),
+            ([:], "fallbak = false", "fallbak"),
+            ([:], "fallback = maybe", "maybe"),
+            (["KEYRING_NO_FALLBACK": "perhaps"], nil, "KEYRING_NO_FALLBACK"),
+        ] as [([String: String], String?, String)])
     func badSettings(environment: [String: String], configuration: String?, culprit: String) async throws {
         let home = try TemporaryDirectory()
         let error = await expectKeyringError(.invalidArgument) {
@@ -158,8 +170,11 @@ struct BackendSelectionTests {
 
     @Test("configuration path follows XDG_CONFIG_HOME, else HOME")
     func configurationPath() throws {
-        #expect(BackendSelection(environment: ["XDG_CONFIG_HOME": "/c", "HOME": "/h"]).configurationPath == "/c/swift-keyring/config")
+        #expect(
+            BackendSelection(environment: ["XDG_CONFIG_HOME": "/c", "HOME": "/h"]).configurationPath == "/c/swift-keyring/config")
         #expect(BackendSelection(environment: ["HOME": "/h"]).configurationPath == "/h/.config/swift-keyring/config")
-        #expect(BackendSelection(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/h"]).configurationPath == "/h/.config/swift-keyring/config")
+        #expect(
+            BackendSelection(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/h"]).configurationPath
+                == "/h/.config/swift-keyring/config")
     }
 }

@@ -74,7 +74,9 @@ struct ConformanceTests {
     func accounts(fixture: BackendFixture) async throws {
         let instance = try await fixture.make(Self.seed)
         let backend = instance.backend
-        #expect(try await backend.accounts(service: "example.org", keyring: nil) == ["alice", "bob", "carol"].map(fixture.listedAccount))
+        #expect(
+            try await backend.accounts(service: "example.org", keyring: nil)
+                == ["alice", "bob", "carol"].map(fixture.listedAccount))
         #expect(try await backend.accounts(service: "other.example", keyring: nil) == ["alice"].map(fixture.listedAccount))
         #expect(try await backend.accounts(service: "nowhere.example", keyring: nil) == [])
     }
@@ -176,7 +178,9 @@ struct ConformanceTests {
 
         try await backend.deleteKeyring("work")
         #expect(try await backend.keyrings().map(\.name).contains("work") == false)
-        await expectKeyringError(.noSuchKeyring) { _ = try await backend.get(service: "example.org", account: "alice", keyring: "work") }
+        await expectKeyringError(.noSuchKeyring) {
+            _ = try await backend.get(service: "example.org", account: "alice", keyring: "work")
+        }
         await expectKeyringError(.noSuchKeyring) { try await backend.deleteKeyring("work") }
         #expect(try await backend.get(service: "example.org", account: "alice", keyring: nil) == Secret("alice's password"))
     }

@@ -35,7 +35,9 @@ struct SecretServiceInteropTests {
     @Test func pythonKeyringWritesAndKeyringKitReads() async throws {
         let bus = try await TestBus.startAsync(keyring: true)
         defer { bus.stop() }
-        let stored = try await runPython(bus, """
+        let stored = try await runPython(
+            bus,
+            """
             import sys, keyring
             keyring.set_password("py-service", "py-user", sys.stdin.read())
             """, stdin: "from python ✓")
@@ -46,7 +48,9 @@ struct SecretServiceInteropTests {
 
         // An update from KeyringKit lands in Python's item, not in a second one.
         try await keyring.set("updated by swift", service: "py-service", account: "py-user")
-        let read = try await runPython(bus, """
+        let read = try await runPython(
+            bus,
+            """
             import keyring
             print(keyring.get_password("py-service", "py-user"), end="")
             """)
@@ -56,7 +60,9 @@ struct SecretServiceInteropTests {
         #expect(entries.first?.attributes["application"] == "Python keyring library")
 
         #expect(try await keyring.delete(service: "py-service", account: "py-user"))
-        let gone = try await runPython(bus, """
+        let gone = try await runPython(
+            bus,
+            """
             import keyring
             print(keyring.get_password("py-service", "py-user"))
             """)
@@ -68,7 +74,9 @@ struct SecretServiceInteropTests {
         defer { bus.stop() }
         let keyring = Keyring(backend: backend(bus))
         try await keyring.set("from swift ✓", service: "swift-service", account: "swift-user")
-        let read = try await runPython(bus, """
+        let read = try await runPython(
+            bus,
+            """
             import keyring
             print(keyring.get_password("swift-service", "swift-user"), end="")
             """)
@@ -78,7 +86,9 @@ struct SecretServiceInteropTests {
         #expect(entry.label == "Password for 'swift-user' on 'swift-service'")
         #expect(entry.attributes["xdg:schema"] == SecretServiceBackend.schema)
         #expect(entry.keyring == "login")
-        let deleted = try await runPython(bus, """
+        let deleted = try await runPython(
+            bus,
+            """
             import keyring
             keyring.delete_password("swift-service", "swift-user")
             """)
@@ -91,7 +101,8 @@ struct SecretServiceInteropTests {
         defer { bus.stop() }
         // go-keyring and secret-tool write {service, username}; here into the in-memory session collection.
         let stored = try await bus.run(
-            "/usr/bin/secret-tool", ["store", "--collection=session", "--label=gh", "service", "gh:github.com", "username", "octocat"],
+            "/usr/bin/secret-tool",
+            ["store", "--collection=session", "--label=gh", "service", "gh:github.com", "username", "octocat"],
             stdin: Array("gho_token".utf8))
         #expect(stored.succeeded, "\(stored)")
         let keyring = Keyring(backend: backend(bus))
@@ -126,7 +137,8 @@ struct SecretServiceInteropTests {
         defer { bus.stop() }
         var environment = bus.environment
         environment["KEYRING_NO_PROMPT"] = "1"
-        let keyring = Keyring(backend: try await BackendSelection(environment: environment, configurationPath: "/nonexistent").choose().backend)
+        let keyring = Keyring(
+            backend: try await BackendSelection(environment: environment, configurationPath: "/nonexistent").choose().backend)
         try await keyring.set("locked away", service: "lock-test", account: "me")
         try await keyring.lock()
         #expect(try await keyring.isLocked())

@@ -33,7 +33,8 @@ struct EncryptedFileBackendTests {
         let path = try await Self.populated(directory)
         let fresh = Self.backend(directory)
         #expect(try await fresh.get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
-        #expect(try await fresh.get(service: "api.example", account: "bot", keyring: nil)?.bytes.unprotectedArray == [0, 1, 2, 255])
+        #expect(
+            try await fresh.get(service: "api.example", account: "bot", keyring: nil)?.bytes.unprotectedArray == [0, 1, 2, 255])
 
         let bytes = try Files.read(path)
         #expect(Array(bytes[0..<8]) == Array("SWKEYRNG".utf8))
@@ -51,7 +52,8 @@ struct EncryptedFileBackendTests {
         let directory = try TemporaryDirectory()
         let path = try await Self.populated(directory)
         let first = try Files.read(path)
-        try await Self.backend(directory).set(Secret("hunter2"), service: "mail.example", account: "alice", keyring: nil, label: nil)
+        try await Self.backend(directory).set(
+            Secret("hunter2"), service: "mail.example", account: "alice", keyring: nil, label: nil)
         let second = try Files.read(path)
         #expect(first.count == second.count)
         #expect(first[0..<108] == second[0..<108])  // same password key block
@@ -85,7 +87,9 @@ struct EncryptedFileBackendTests {
         #expect(try Files.read(path) == damaged)
     }
 
-    @Test("a flipped bit in the header is corrupt, not a wrong password", arguments: [0, 8, 9, 11, 12, 17, 25, 40, 70, 107, 110, 133])
+    @Test(
+        "a flipped bit in the header is corrupt, not a wrong password",
+        arguments: [0, 8, 9, 11, 12, 17, 25, 40, 70, 107, 110, 133])
     func headerBitFlip(offset: Int) async throws {
         let directory = try TemporaryDirectory()
         let path = try await Self.populated(directory)
@@ -193,9 +197,12 @@ struct EncryptedFileBackendTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/victim"))
     }
 
-    @Test("KDF parameters outside the bounds are refused before hashing", arguments: [
-        (UInt32(1), UInt32(8 << 10)), (UInt32(2), UInt32(64 << 20)), (UInt32(2), UInt32(4 << 10)), (UInt32(1_000_000), UInt32(8 << 10)),
-    ])
+    @Test(
+        "KDF parameters outside the bounds are refused before hashing",
+        arguments: [
+            (UInt32(1), UInt32(8 << 10)), (UInt32(2), UInt32(64 << 20)), (UInt32(2), UInt32(4 << 10)),
+            (UInt32(1_000_000), UInt32(8 << 10)),
+        ])
     func kdfBounds(operations: UInt32, memoryKiB: UInt32) async throws {
         let directory = try TemporaryDirectory()
         let path = try await Self.populated(directory)
@@ -256,10 +263,12 @@ struct EncryptedFileBackendTests {
         let directory = try TemporaryDirectory()
         _ = try await Self.populated(directory)
         let requests = Recorder<PasswordRequest>()
-        let backend = Self.backend(directory, password: nil, provider: { request in
-            await requests.append(request)
-            return SecureBytes(utf8: request.attempt < 3 ? "wrong" : Self.password)
-        })
+        let backend = Self.backend(
+            directory, password: nil,
+            provider: { request in
+                await requests.append(request)
+                return SecureBytes(utf8: request.attempt < 3 ? "wrong" : Self.password)
+            })
         #expect(try await backend.get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
         #expect(await requests.values.map(\.attempt) == [1, 2, 3])
         #expect(await requests.values.allSatisfy { $0.purpose == .unlock && $0.keyring == "default" && $0.backend == "file" })
@@ -267,14 +276,18 @@ struct EncryptedFileBackendTests {
         let giveUp = Self.backend(directory, password: nil, provider: { _ in nil })
         await expectKeyringError(.locked) { _ = try await giveUp.get(service: "mail.example", account: "alice", keyring: nil) }
         let alwaysWrong = Self.backend(directory, password: nil, provider: { _ in SecureBytes(utf8: "wrong") })
-        await expectKeyringError(.wrongPassword) { _ = try await alwaysWrong.get(service: "mail.example", account: "alice", keyring: nil) }
+        await expectKeyringError(.wrongPassword) {
+            _ = try await alwaysWrong.get(service: "mail.example", account: "alice", keyring: nil)
+        }
 
         let creating = Recorder<PasswordRequest>()
         let fresh = try TemporaryDirectory()
-        let creator = Self.backend(fresh, password: nil, provider: { request in
-            await creating.append(request)
-            return SecureBytes(utf8: "new password")
-        })
+        let creator = Self.backend(
+            fresh, password: nil,
+            provider: { request in
+                await creating.append(request)
+                return SecureBytes(utf8: "new password")
+            })
         try await creator.createKeyring("work", password: nil)
         #expect(await creating.values.map(\.purpose) == [.create])
     }
@@ -290,22 +303,26 @@ struct EncryptedFileBackendTests {
         await expectKeyringError(.wrongPassword) {
             _ = try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil)
         }
-        #expect(try await Self.backend(directory, password: "new password").get(
-            service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
+        #expect(
+            try await Self.backend(directory, password: "new password").get(
+                service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
     }
 
     @Test("with only a provider, the first write asks for a new password and creates the keyring")
     func providerOnFirstWrite() async throws {
         let directory = try TemporaryDirectory()
         let requests = Recorder<PasswordRequest>()
-        let creator = Self.backend(directory, password: nil, provider: { request in
-            await requests.append(request)
-            return SecureBytes(utf8: Self.password)
-        })
+        let creator = Self.backend(
+            directory, password: nil,
+            provider: { request in
+                await requests.append(request)
+                return SecureBytes(utf8: Self.password)
+            })
         try await creator.set(Secret("hunter2"), service: "mail.example", account: "alice", keyring: nil, label: nil)
         try await creator.set(Secret("x"), service: "a", account: "b", keyring: nil, label: nil)
         #expect(await requests.values.map(\.purpose) == [.create])
-        #expect(try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
+        #expect(
+            try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
     }
 
     @Test("a write whose keyring was re-keyed while it waited for the lock derives the key again and loses nothing")
@@ -365,7 +382,8 @@ struct EncryptedFileBackendTests {
         // A temp file of another keyring whose name starts the same way is not this keyring's to remove.
         let others = directory.keyrings + "/.default.keyring.tmp-b.keyring.tmp-0123456789abcdef"
         #expect(FileManager.default.createFile(atPath: others, contents: Data([4])))
-        #expect(try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
+        #expect(
+            try await Self.backend(directory).get(service: "mail.example", account: "alice", keyring: nil) == Secret("hunter2"))
         try await Self.backend(directory).set(Secret("x"), service: "a", account: "b", keyring: nil, label: nil)
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(FileManager.default.fileExists(atPath: others))
@@ -395,7 +413,8 @@ struct EncryptedFileBackendTests {
         let directory = try TemporaryDirectory()
         let backend = Self.backend(directory)
         let items = (0..<10_000).map { index in
-            EncryptedFileBackend.EntryToWrite(secret: Secret("secret-\(index)"), service: "svc-\(index % 100)", account: "acct-\(index)")
+            EncryptedFileBackend.EntryToWrite(
+                secret: Secret("secret-\(index)"), service: "svc-\(index % 100)", account: "acct-\(index)")
         }
         let clock = ContinuousClock()
         let batch = try await clock.measure { try await backend.setEntries(items, keyring: nil) }

@@ -88,7 +88,8 @@ struct EncryptedFileFuzzTests {
             case .get: _ = try await backend.get(service: "mail.example", account: "alice", keyring: nil)
             case .accounts: _ = try await backend.accounts(service: "mail.example", keyring: nil)
             case .search: _ = try await backend.search(attributes: [:], keyring: nil)
-            case .set: try await backend.set(Secret("fuzz-new-secret"), service: "fuzz.example", account: "x", keyring: nil, label: nil)
+            case .set:
+                try await backend.set(Secret("fuzz-new-secret"), service: "fuzz.example", account: "x", keyring: nil, label: nil)
             case .delete: _ = try await backend.delete(service: "mail.example", account: "alice", keyring: nil)
             case .changePassword: try await backend.changePassword(keyring: nil, to: SecureBytes(utf8: "fuzz-new-password"))
             case .unlock: try await backend.unlock(keyring: nil, password: nil)
@@ -118,7 +119,8 @@ struct EncryptedFileFuzzTests {
 
     /// Checks one operation's outcome against what the damage must cause.
     static func check(
-        _ outcome: Outcome, _ operation: Operation, _ damage: Damage, path: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ outcome: Outcome, _ operation: Operation, _ damage: Damage, path: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let context = "\(damage.name), \(operation.rawValue): \(outcome.code?.rawValue ?? "ok") \(outcome.message)"
         switch damage.expected {
@@ -156,7 +158,8 @@ struct EncryptedFileFuzzTests {
             do { try await operation.run(on: backend) } catch let error as KeyringError {
                 outcome = Outcome(code: error.code, message: error.message, description: error.description)
             } catch {
-                Issue.record("\(damage.name), \(operation.rawValue): not a KeyringError: \(error)", sourceLocation: sourceLocation)
+                Issue.record(
+                    "\(damage.name), \(operation.rawValue): not a KeyringError: \(error)", sourceLocation: sourceLocation)
             }
             check(outcome, operation, damage, path: fixture.path, sourceLocation: sourceLocation)
             if outcome.code == nil, case .malformedOrValid = damage.expected { continue }
@@ -214,7 +217,8 @@ struct EncryptedFileFuzzTests {
         case 12..<20:
             let operations = readBigEndian(bytes, at: 12)
             let memoryKiB = Int(readBigEndian(bytes, at: 16))
-            let accepted = KDFParameters.operationsRange.contains(operations) && KDFParameters.memoryRange.contains(memoryKiB * 1024)
+            let accepted =
+                KDFParameters.operationsRange.contains(operations) && KDFParameters.memoryRange.contains(memoryKiB * 1024)
             return accepted ? .wrongPassword : .corrupt("refused before hashing")
         case 20..<108: return .wrongPassword  // salt, key-wrap nonce, wrapped key
         default: return .corrupt("fail authentication")  // the body nonce, or the body's associated data
@@ -250,7 +254,8 @@ struct EncryptedFileFuzzTests {
             let expected = Self.expectedForEdit(at: offset, of: bytes)
             let derives: Bool
             if case .corrupt(let text) = expected { derives = text == "fail authentication" } else { derives = true }
-            damages.append(Damage(name: "edited header bit \(offset).\(bit)", bytes: bytes, expected: expected, derivesKey: derives))
+            damages.append(
+                Damage(name: "edited header bit \(offset).\(bit)", bytes: bytes, expected: expected, derivesKey: derives))
         }
         // Every bit of the magic, version, algorithms and KDF fields (cheap: most are refused
         // before hashing) except the memory bits that ask for 72 MiB to 520 MiB, which are in
@@ -278,7 +283,8 @@ struct EncryptedFileFuzzTests {
         let damages = Set(lengths).sorted().map { length in
             Damage(
                 name: "cut to \(length) bytes", bytes: Array(fixture.original.prefix(length)),
-                expected: length < minimum ? .corrupt("truncated") : .corrupt("fail authentication"), derivesKey: length >= minimum)
+                expected: length < minimum ? .corrupt("truncated") : .corrupt("fail authentication"),
+                derivesKey: length >= minimum)
         }
         try await Self.attemptAll(damages, fixture: fixture)
     }
@@ -293,9 +299,10 @@ struct EncryptedFileFuzzTests {
                 bytes: fixture.original + (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) },
                 expected: .corrupt("fail authentication"), derivesKey: true)
         }
-        damages.append(Damage(
-            name: "16 zero bytes appended", bytes: fixture.original + [UInt8](repeating: 0, count: 16),
-            expected: .corrupt("fail authentication"), derivesKey: true))
+        damages.append(
+            Damage(
+                name: "16 zero bytes appended", bytes: fixture.original + [UInt8](repeating: 0, count: 16),
+                expected: .corrupt("fail authentication"), derivesKey: true))
         try await Self.attemptAll(damages, fixture: fixture)
     }
 
@@ -309,7 +316,8 @@ struct EncryptedFileFuzzTests {
         for offset in offsets {
             var bytes = fixture.original
             bytes[offset] ^= 1 << Int.random(in: 0..<8, using: &generator)
-            damages.append(Damage(name: "body bit at \(offset)", bytes: bytes, expected: .corrupt("fail authentication"), derivesKey: true))
+            damages.append(
+                Damage(name: "body bit at \(offset)", bytes: bytes, expected: .corrupt("fail authentication"), derivesKey: true))
         }
         // Same header, same size: the warm backend's cached table is, by design, what it reads
         // (the header and size show whether another writer replaced the file). But it must not
@@ -369,11 +377,16 @@ struct EncryptedFileFuzzTests {
         for (index, table) in tables.enumerated() {
             let nonce = (0..<Sodium.aeadNonceBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let damage = Damage(
-                name: table.name, bytes: sealed.resealed(table.plaintext, nonce: nonce), expected: table.expected, derivesKey: true)
+                name: table.name, bytes: sealed.resealed(table.plaintext, nonce: nonce), expected: table.expected,
+                derivesKey: true)
             // One operation per path the table takes: a read, a change, a password change (the
             // others share them); only reads where the table may still be valid.
             let operations: [Operation]
-            if case .malformedOrValid = table.expected { operations = Operation.reads } else { operations = [.get, .set, .changePassword] }
+            if case .malformedOrValid = table.expected {
+                operations = Operation.reads
+            } else {
+                operations = [.get, .set, .changePassword]
+            }
             try await Self.attempt(damage, with: fixture.warm, operations, fixture: fixture)
             if index.isMultiple(of: 25) { try await Self.attempt(damage, with: fixture.fresh(), [.get, .set], fixture: fixture) }
         }
@@ -392,13 +405,20 @@ struct EncryptedFileFuzzTests {
             bytes.replaceSubrange(16..<20, with: bigEndian(memoryKiB))
             let derives: Bool
             if case .wrongPassword = expected { derives = true } else { derives = false }
-            damages.append(Damage(
-                name: "KDF \(operations) passes, \(memoryKiB) KiB", bytes: Self.withChecksum(bytes), expected: expected, derivesKey: derives))
+            damages.append(
+                Damage(
+                    name: "KDF \(operations) passes, \(memoryKiB) KiB", bytes: Self.withChecksum(bytes), expected: expected,
+                    derivesKey: derives))
         }
         // The header holds 32-bit passes and KiB (no 64-bit field, no parallelism: libsodium's is 1).
-        for operations: UInt32 in [0, 1, 11, 12, 100, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, .max] { kdf(operations, memory, refused) }
-        for memoryKiB: UInt32 in [0, 1, 1023, 8191, 1_048_577, 1_048_580, 64 << 20, 0x7FFF_FFFF, .max] { kdf(2, memoryKiB, refused) }
-        for (operations, memoryKiB): (UInt32, UInt32) in [(0, 0), (.max, .max), (11, 1_048_577), (10, 1_048_577), (1, 1_048_576)] {
+        for operations: UInt32 in [0, 1, 11, 12, 100, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, .max] {
+            kdf(operations, memory, refused)
+        }
+        for memoryKiB: UInt32 in [0, 1, 1023, 8191, 1_048_577, 1_048_580, 64 << 20, 0x7FFF_FFFF, .max] {
+            kdf(2, memoryKiB, refused)
+        }
+        for (operations, memoryKiB): (UInt32, UInt32) in [(0, 0), (.max, .max), (11, 1_048_577), (10, 1_048_577), (1, 1_048_576)]
+        {
             kdf(operations, memoryKiB, refused)
         }
         // In bounds and cheap: the hash runs, with parameters the wrapped key was not made with.
@@ -411,8 +431,10 @@ struct EncryptedFileFuzzTests {
             for value in values {
                 var bytes = fixture.original
                 bytes[offset] = UInt8(value)
-                damages.append(Damage(
-                    name: "header byte \(offset) = \(value)", bytes: Self.withChecksum(bytes), expected: .corrupt(text), derivesKey: false))
+                damages.append(
+                    Damage(
+                        name: "header byte \(offset) = \(value)", bytes: Self.withChecksum(bytes), expected: .corrupt(text),
+                        derivesKey: false))
             }
         }
 
@@ -435,7 +457,7 @@ struct EncryptedFileFuzzTests {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             if fields.first == "rss", fields.count == 2 { peakKiB = Int(fields[1]) }
             guard fields.first == "result", fields.count >= 5, let index = Int(fields[1]),
-                  let operation = Operation(rawValue: fields[2]), let milliseconds = Int(fields[3])
+                let operation = Operation(rawValue: fields[2]), let milliseconds = Int(fields[3])
             else { continue }
             var outcome = Outcome()
             if fields[4] != "ok" {
@@ -447,7 +469,8 @@ struct EncryptedFileFuzzTests {
             }
             outcomes[index, default: []].append((operation, outcome, milliseconds))
         }
-        let all = damages + [Damage(name: "sparse file past 1 GiB", bytes: [], expected: .corrupt("larger than"), derivesKey: false)]
+        let all =
+            damages + [Damage(name: "sparse file past 1 GiB", bytes: [], expected: .corrupt("larger than"), derivesKey: false)]
         for (index, damage) in all.enumerated() {
             let results = outcomes[index] ?? []
             #expect(results.map(\.0) == Operation.allCases, "\(damage.name)")
@@ -483,7 +506,10 @@ struct EncryptedFileFuzzTests {
                 bytes = Self.withChecksum(bytes)
                 let accepted = (2...10).contains(operations) && (8192...(1 << 20)).contains(memoryKiB)
                 let what = "\(operations) passes over \(memoryKiB) KiB"
-                switch Result(catching: { () throws(KeyringError) in try KeyringFileHeader.parse(bytes, path: "/k", fileSize: 200) }) {
+                let outcome = Result { () throws(KeyringError) in
+                    try KeyringFileHeader.parse(bytes, path: "/k", fileSize: 200)
+                }
+                switch outcome {
                 case .success(let parsed):
                     #expect(accepted, "\(what) was accepted")
                     #expect(parsed.kdf.operations == operations && parsed.kdf.memoryBytes == Int(memoryKiB) * 1024)
@@ -544,18 +570,23 @@ struct Unsealed {
         let operations = EncryptedFileFuzzTests.readBigEndian(header, at: 12)
         let memory = Int(EncryptedFileFuzzTests.readBigEndian(header, at: 16)) * 1024
         let passwordKey = try Array(password.utf8).withUnsafeBytes { raw in
-            guard let key = Sodium.argon2id(
-                password: raw, salt: Array(file[20..<36]), opsLimit: UInt64(operations), memLimit: memory, outputLength: 32)
+            guard
+                let key = Sodium.argon2id(
+                    password: raw, salt: Array(file[20..<36]), opsLimit: UInt64(operations), memLimit: memory, outputLength: 32)
             else { throw Failure() }
             return key
         }
-        guard let dataKey = Array(file[60..<108]).withUnsafeBytes({ raw in
-            Sodium.open(raw, associatedData: Array(file[0..<36]), nonce: Array(file[36..<60]), key: passwordKey)
-        }) else { throw Failure() }
+        guard
+            let dataKey = Array(file[60..<108]).withUnsafeBytes({ raw in
+                Sodium.open(raw, associatedData: Array(file[0..<36]), nonce: Array(file[36..<60]), key: passwordKey)
+            })
+        else { throw Failure() }
         self.dataKey = dataKey
-        guard let plaintext = Array(file[136...]).withUnsafeBytes({ raw in
-            Sodium.open(raw, associatedData: Array(file[0..<136]), nonce: Array(file[108..<132]), key: dataKey)
-        }) else { throw Failure() }
+        guard
+            let plaintext = Array(file[136...]).withUnsafeBytes({ raw in
+                Sodium.open(raw, associatedData: Array(file[0..<136]), nonce: Array(file[108..<132]), key: dataKey)
+            })
+        else { throw Failure() }
         self.plaintext = plaintext.unprotectedArray
     }
 

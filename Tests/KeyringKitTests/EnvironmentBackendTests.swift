@@ -8,7 +8,9 @@ import TestSupport
 struct EnvironmentBackendTests {
     @Test("variable names: upper case, everything else an underscore, __ before the account")
     func naming() {
-        #expect(EnvironmentBackend.variableName(service: "gh:github.com", account: "octocat") == "KEYRING_SECRET_GH_GITHUB_COM__OCTOCAT")
+        #expect(
+            EnvironmentBackend.variableName(service: "gh:github.com", account: "octocat")
+                == "KEYRING_SECRET_GH_GITHUB_COM__OCTOCAT")
         #expect(EnvironmentBackend.variableName(service: "gh:github.com", account: nil) == "KEYRING_SECRET_GH_GITHUB_COM")
         #expect(EnvironmentBackend.variableName(service: "my-app 2", account: "a.b@c") == "KEYRING_SECRET_MY_APP_2__A_B_C")
         #expect(EnvironmentBackend.variableName(service: "café", account: "zoë") == "KEYRING_SECRET_CAF___ZO_")

@@ -66,7 +66,9 @@ struct KeyringTests {
         struct Minimal: KeyringBackend {
             let name = "minimal"
             func get(service: String, account: String, keyring: String?) async throws(KeyringError) -> Secret? { nil }
-            func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {}
+            func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?)
+                async throws(KeyringError)
+            {}
             func delete(service: String, account: String, keyring: String?) async throws(KeyringError) -> Bool { false }
             func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String] { [] }
             func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry] { [] }

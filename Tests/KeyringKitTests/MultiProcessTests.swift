@@ -19,7 +19,8 @@ final class StressChild: @unchecked Sendable {
             candidates.append(executable.deletingLastPathComponent())
         }
         candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         candidates.append(root.appendingPathComponent(".build/debug"))
         candidates.append(root.appendingPathComponent(".build/release"))
         return candidates.map { $0.appendingPathComponent("keyring-file-stress") }
@@ -203,7 +204,9 @@ struct MultiProcessTests {
         var acknowledged: [String] = []
         for child in children {
             try await child.waitForExit(timeout: .seconds(300))
-            #expect(child.process.terminationStatus == 0, "a writer failed (its message is on stderr); lock timeout \(milliseconds) ms")
+            #expect(
+                child.process.terminationStatus == 0,
+                "a writer failed (its message is on stderr); lock timeout \(milliseconds) ms")
             #expect(child.lines.last == "done")
             acknowledged += child.acknowledged
         }

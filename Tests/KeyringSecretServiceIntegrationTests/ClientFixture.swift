@@ -17,13 +17,15 @@ struct Fixture {
     ) async throws -> Fixture {
         let bus = try await TestBus.startAsync(keyring: true, password: password, prompter: TestPrompter.busName)
         let prompter = try await TestPrompter.start(on: bus.address, answers: answers)
-        let client = SecretServiceClient(options: .init(
-            bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
+        let client = SecretServiceClient(
+            options: .init(
+                bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
         return Fixture(bus: bus, prompter: prompter, client: client)
     }
 
     func client(allowsPrompts: Bool = true, promptTimeout: Duration = .seconds(20)) -> SecretServiceClient {
-        SecretServiceClient(options: .init(bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
+        SecretServiceClient(
+            options: .init(bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))
     }
 
     func stop() async {
@@ -36,9 +38,10 @@ struct Fixture {
     func daemonAnswers() async -> Bool {
         guard let connection = try? await DBusConnection.connect(to: .address(bus.address)) else { return false }
         defer { connection.close() }
-        return (try? await connection.call(
-            destination: "org.freedesktop.secrets", path: "/org/freedesktop/secrets",
-            interface: "org.freedesktop.DBus.Peer", member: "Ping", timeout: .seconds(2))) != nil
+        return
+            (try? await connection.call(
+                destination: "org.freedesktop.secrets", path: "/org/freedesktop/secrets",
+                interface: "org.freedesktop.DBus.Peer", member: "Ping", timeout: .seconds(2))) != nil
     }
 }
 
@@ -48,7 +51,9 @@ func sameBytes(_ a: Secret?, _ b: Secret?) -> Bool {
     return a.bytes.constantTimeEquals(b.bytes)
 }
 
-func expectCode(_ code: SecretServiceError.Code, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+func expectCode(
+    _ code: SecretServiceError.Code, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+) async {
     do {
         try await body()
         Issue.record("expected \(code), got success", sourceLocation: sourceLocation)

@@ -57,7 +57,8 @@ struct ClientTests {
         try await item.setSecret(Secret("v2"))
         #expect(try await f.client.lookup(attributes) == Secret("v2"))
         #expect(try await f.client.lookup(attributes) == Secret("v2"))
-        let newer = try await other.defaultCollection().createItem(label: "newer", attributes: ["cache": "other"], secret: Secret("v3"))
+        let newer = try await other.defaultCollection().createItem(
+            label: "newer", attributes: ["cache": "other"], secret: Secret("v3"))
         try await item.setAttributes(["cache": "moved"])
         #expect(try await f.client.lookup(attributes) == nil)
         try await newer.setAttributes(attributes)
@@ -175,7 +176,8 @@ struct ClientTests {
         defer { Task { await f.stop() } }
         let session = SecretCollection.at("/org/freedesktop/secrets/collection/session", client: f.client)
         for i in 0..<100 {
-            try await session.createItem(label: "batch \(i)", attributes: ["batch": "yes", "n": "\(i)"], secret: Secret("secret \(i)"))
+            try await session.createItem(
+                label: "batch \(i)", attributes: ["batch": "yes", "n": "\(i)"], secret: Secret("secret \(i)"))
         }
         let (items, locked) = try await f.client.searchItems(["batch": "yes"])
         #expect(items.count == 100 && locked.isEmpty)

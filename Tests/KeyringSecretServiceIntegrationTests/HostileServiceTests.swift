@@ -43,9 +43,10 @@ struct HostileFixture {
         callTimeout: Duration = Self.callTimeout, promptTimeout: Duration = Self.promptTimeout, allowsPrompts: Bool = true,
         algorithm: SecretServiceClient.SessionAlgorithm = .automatic
     ) -> SecretServiceClient {
-        SecretServiceClient(options: .init(
-            bus: .address(bus.address), callTimeout: callTimeout, promptTimeout: promptTimeout, allowsPrompts: allowsPrompts,
-            algorithm: algorithm))
+        SecretServiceClient(
+            options: .init(
+                bus: .address(bus.address), callTimeout: callTimeout, promptTimeout: promptTimeout, allowsPrompts: allowsPrompts,
+                algorithm: algorithm))
     }
 
     func stop() {
@@ -66,8 +67,9 @@ func expectPresentable(_ text: String, _ context: String, sourceLocation: Source
     #expect(!text.contains(HostileFixture.secret), "\(context): the secret is in the message", sourceLocation: sourceLocation)
     #expect(text.utf8.count <= 4096, "\(context): a message of \(text.utf8.count) bytes", sourceLocation: sourceLocation)
     let controls = text.unicodeScalars.filter { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
-    #expect(controls.isEmpty, "\(context): control characters \(controls.map { String($0.value, radix: 16) }) in the message",
-            sourceLocation: sourceLocation)
+    #expect(
+        controls.isEmpty, "\(context): control characters \(controls.map { String($0.value, radix: 16) }) in the message",
+        sourceLocation: sourceLocation)
 }
 
 /// Expects `body` to throw a SecretServiceError with `code` within `limit`, with a presentable
@@ -90,11 +92,14 @@ func expectFailure(
         #expect(!error.message.isEmpty, "\(context): empty message", sourceLocation: sourceLocation)
         expectPresentable(error.message, context, sourceLocation: sourceLocation)
         for text in ["\(error)", String(reflecting: error)] {
-            #expect(!text.contains(HostileFixture.secret), "\(context): the secret is in the description", sourceLocation: sourceLocation)
+            #expect(
+                !text.contains(HostileFixture.secret), "\(context): the secret is in the description",
+                sourceLocation: sourceLocation)
         }
         return error
     } catch {
-        Issue.record("\(context): expected SecretServiceError \(code), got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
+        Issue.record(
+            "\(context): expected SecretServiceError \(code), got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
         return nil
     }
 }
@@ -107,7 +112,9 @@ let ietf1024Prime: [UInt8] = {
         EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF
         """
     let digits = Array(hex.utf8)
-    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+    return stride(from: 0, to: digits.count, by: 2).map {
+        UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)!
+    }
 }()
 
 @Suite("The client against a hostile Secret Service")
@@ -175,7 +182,9 @@ struct HostileServiceTests {
             f.server.behave { $0.replies["OpenSession"] = .error(name: DBusError.Name.notSupported, message: "no") }
             for algorithm in [SecretServiceClient.SessionAlgorithm.automatic, .diffieHellman] {
                 let client = f.client(algorithm: algorithm)
-                await expectFailure(.notSupported, "\(algorithm), nothing supported") { _ = try await client.lookup(F.attributes) }
+                await expectFailure(.notSupported, "\(algorithm), nothing supported") {
+                    _ = try await client.lookup(F.attributes)
+                }
                 await client.disconnect()
             }
             // .diffieHellman never falls back to plain.
@@ -275,11 +284,14 @@ struct HostileServiceTests {
             for wrong in 0..<(n - 1) {
                 var tail = [UInt8](repeating: UInt8(n), count: n)
                 tail[wrong] = UInt8(n) ^ 0x20
-                cases.append(("pad \(n) with byte \(wrong) wrong", .rawPlaintext(blockAligned(secret, endingWith: tail)), "padding"))
+                cases.append(
+                    ("pad \(n) with byte \(wrong) wrong", .rawPlaintext(blockAligned(secret, endingWith: tail)), "padding"))
             }
         }
         cases.append(("another session's key", .foreignKey, "padding"))
-        cases.append(("16 MiB ending in pad byte 0", .rawPlaintext(blockAligned(Sodium.randomBytes(16 << 20), endingWith: [0])), "padding"))
+        cases.append(
+            ("16 MiB ending in pad byte 0", .rawPlaintext(blockAligned(Sodium.randomBytes(16 << 20), endingWith: [0])), "padding")
+        )
         return cases
     }
 
@@ -318,9 +330,13 @@ struct HostileServiceTests {
             let client = f.client()
             let item = SecretItem.at(f.item, client: client)
             f.server.behave { $0.secrets = .sessionPath("/org/freedesktop/secrets/session/someone_else") }
-            let error = await expectFailure(.protocolViolation, "GetSecret: another session's path") { _ = try await item.secret() }
+            let error = await expectFailure(.protocolViolation, "GetSecret: another session's path") {
+                _ = try await item.secret()
+            }
             #expect(error?.message.contains("another session") == true, "\(error?.message ?? "")")
-            await expectFailure(.protocolViolation, "lookup: another session's path") { _ = try await client.lookup(F.attributes) }
+            await expectFailure(.protocolViolation, "lookup: another session's path") {
+                _ = try await client.lookup(F.attributes)
+            }
             await expectFailure(.protocolViolation, "GetSecrets: another session's path") {
                 _ = try await client.secrets(for: [item])
             }
@@ -347,14 +363,22 @@ struct HostileServiceTests {
             ("s", [.string(F.secret)]),
             ("ay", [.bytes(Array(F.secret.utf8))]),
             ("(oayay)", [.structure([session, .bytes([]), .bytes(Array(F.secret.utf8))])]),
-            ("(oayays) twice", [.structure([session, .bytes([]), .bytes([]), .string("")]),
-                                .structure([session, .bytes([]), .bytes([]), .string("")])]),
+            (
+                "(oayays) twice",
+                [
+                    .structure([session, .bytes([]), .bytes([]), .string("")]),
+                    .structure([session, .bytes([]), .bytes([]), .string("")]),
+                ]
+            ),
             ("(sayays)", [.structure([.string("/"), .bytes([]), .bytes([]), .string("text/plain")])]),
             ("nothing", []),
         ]
         let getSecrets: [(String, [DBusValue])] = [
             ("ao", [.objectPaths([])]),
-            ("a{s(oayays)}", [.dictionary(key: .string, value: .structure([.objectPath, .array(.byte), .array(.byte), .string]), [])]),
+            (
+                "a{s(oayays)}",
+                [.dictionary(key: .string, value: .structure([.objectPath, .array(.byte), .array(.byte), .string]), [])]
+            ),
             ("(oayays)", [.structure([session, .bytes([]), .bytes([]), .string("")])]),
             ("nothing", []),
         ]
@@ -378,19 +402,27 @@ struct HostileServiceTests {
     @Test func searchAliasAndPropertyRepliesOfTheWrongShapeFail() async throws {
         try await withHostile { f in
             let paths = DBusValue.objectPaths([f.item])
-            for body: [DBusValue] in [[paths], [paths, paths, .string("x")], [.strings([]), .strings([])], [], [.variant(paths), .variant(paths)]] {
+            for body: [DBusValue] in [
+                [paths], [paths, paths, .string("x")], [.strings([]), .strings([])], [], [.variant(paths), .variant(paths)],
+            ] {
                 f.server.behaveWell()
                 f.server.behave { $0.replies["SearchItems"] = .values(body) }
                 let client = f.client()
                 await expectFailure(.protocolViolation, "SearchItems reply \(body)") { _ = try await client.lookup(F.attributes) }
-                await expectFailure(.protocolViolation, "SearchItems reply \(body)") { _ = try await client.searchItems(F.attributes) }
+                await expectFailure(.protocolViolation, "SearchItems reply \(body)") {
+                    _ = try await client.searchItems(F.attributes)
+                }
                 await client.disconnect()
             }
-            for body: [DBusValue] in [[.string("/org/freedesktop/secrets/collection/login")], [paths], [], [.objectPath(f.item), .objectPath(f.item)]] {
+            for body: [DBusValue] in [
+                [.string("/org/freedesktop/secrets/collection/login")], [paths], [], [.objectPath(f.item), .objectPath(f.item)],
+            ] {
                 f.server.behaveWell()
                 f.server.behave { $0.replies["ReadAlias"] = .values(body) }
                 let client = f.client()
-                await expectFailure(.protocolViolation, "ReadAlias reply \(body)") { _ = try await client.collection(alias: "default") }
+                await expectFailure(.protocolViolation, "ReadAlias reply \(body)") {
+                    _ = try await client.collection(alias: "default")
+                }
                 await expectFailure(.protocolViolation, "ReadAlias reply \(body)") { _ = try await client.defaultCollection() }
                 // A lookup that finds its item in one collection does not need the alias.
                 let found = try await client.lookup(F.attributes)
@@ -416,7 +448,8 @@ struct HostileServiceTests {
                 let client = f.client()
                 let collection = SecretCollection.at(login, client: client)
                 switch key {
-                case "Get:Locked": await expectFailure(.protocolViolation, "\(key) \(body)") { _ = try await collection.isLocked() }
+                case "Get:Locked":
+                    await expectFailure(.protocolViolation, "\(key) \(body)") { _ = try await collection.isLocked() }
                 case "Get:Label": await expectFailure(.protocolViolation, "\(key) \(body)") { _ = try await collection.label() }
                 case "Get:Items": await expectFailure(.protocolViolation, "\(key) \(body)") { _ = try await collection.items() }
                 case "GetAll": await expectFailure(.protocolViolation, "\(key) \(body)") { _ = try await collection.info() }
@@ -544,7 +577,9 @@ struct HostileServiceTests {
                     try await withHostile(locked: member == "Unlock" || member == "Prompt") { f in
                         f.server.behave { $0.replies[member] = .never }
                         let client = f.client(callTimeout: F.shortTimeout)
-                        let error = await expectFailure(.timedOut, within: F.shortTimeout + .seconds(5), "\(member) never answered") {
+                        let error = await expectFailure(
+                            .timedOut, within: F.shortTimeout + .seconds(5), "\(member) never answered"
+                        ) {
                             switch member {
                             case "Get:Collections": _ = try await client.collections()
                             case "ReadAlias": _ = try await client.defaultCollection()
@@ -582,8 +617,11 @@ struct HostileServiceTests {
         let bus = try await TestBus.startAsync(keyring: false)
         defer { bus.stop() }
         // A long call deadline: the failure must come from the hang-up, not from it.
-        let client = SecretServiceClient(options: .init(bus: .address(bus.address), callTimeout: .seconds(30), promptTimeout: .seconds(30)))
-        for member in ["OpenSession", "SearchItems", "GetSecret", "GetSecrets", "Unlock", "Prompt", "ReadAlias", "Get:Collections"] {
+        let client = SecretServiceClient(
+            options: .init(bus: .address(bus.address), callTimeout: .seconds(30), promptTimeout: .seconds(30)))
+        for member in [
+            "OpenSession", "SearchItems", "GetSecret", "GetSecrets", "Unlock", "Prompt", "ReadAlias", "Get:Collections",
+        ] {
             let server = try await HostileSecretService.start(on: bus.address, locked: member == "Unlock" || member == "Prompt")
             defer { server.stop() }
             try server.addItem(label: "x", attributes: F.attributes, secret: F.secret)
@@ -663,7 +701,9 @@ struct HostileServiceTests {
     /// A locked server whose prompt waits until told, a client looking up the item through
     /// it, and a second connection on the bus. Returns once the prompt is showing.
     func forgedSignalCase(
-        _ forge: @Sendable (_ forger: DBusConnection, _ prompt: DBusObjectPath, _ client: String, _ server: HostileSecretService) async throws -> Void
+        _ forge:
+            @Sendable (_ forger: DBusConnection, _ prompt: DBusObjectPath, _ client: String, _ server: HostileSecretService)
+            async throws -> Void
     ) async throws {
         try await withHostile(locked: true) { f in
             f.server.behave { $0.prompts = .hold }
@@ -697,8 +737,10 @@ struct HostileServiceTests {
             let result: [DBusValue] = [.boolean(false), .variant(.objectPaths([HostileSecretService.collectionPath]))]
             // Sent to the client alone, as the daemon sends it, and to everyone.
             try forger.emitSignal(
-                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result, destination: client)
-            try forger.emitSignal(path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result)
+                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result,
+                destination: client)
+            try forger.emitSignal(
+                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result)
         }
     }
 
@@ -706,8 +748,10 @@ struct HostileServiceTests {
         try await forgedSignalCase { forger, prompt, client, _ in
             let result: [DBusValue] = [.boolean(true), .variant(.string(""))]
             try forger.emitSignal(
-                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result, destination: client)
-            try forger.emitSignal(path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result)
+                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result,
+                destination: client)
+            try forger.emitSignal(
+                path: prompt, interface: SecretServiceNames.promptInterface, member: "Completed", arguments: result)
         }
     }
 

@@ -152,7 +152,9 @@ struct SessionKeyTests {
 
         // Anything else either fails the padding check or decrypts to something different.
         func garbled(_ result: () throws -> SecureBytes) -> Bool {
-            do { return try result().unprotectedArray != plaintext } catch { return error as? SessionCryptoError == .invalidPadding }
+            do { return try result().unprotectedArray != plaintext } catch {
+                return error as? SessionCryptoError == .invalidPadding
+            }
         }
         var lastBlockChanged = ciphertext
         lastBlockChanged[lastBlockChanged.count - 1] ^= 0x80

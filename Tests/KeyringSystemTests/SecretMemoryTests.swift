@@ -13,7 +13,8 @@ struct SecretMemoryTests {
         var inside = false
         for line in smaps.split(separator: "\n") {
             if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
-                let start = UInt(line[..<dash], radix: 16), let end = UInt(line[line.index(after: dash)..<space], radix: 16) {
+                let start = UInt(line[..<dash], radix: 16), let end = UInt(line[line.index(after: dash)..<space], radix: 16)
+            {
                 inside = start <= target && target < end
             } else if inside, line.hasPrefix("VmFlags:") {
                 return line.dropFirst("VmFlags:".count).split(separator: " ")
@@ -22,7 +23,10 @@ struct SecretMemoryTests {
         throw TestFailure("no mapping holds \(address)")
     }
 
-    struct TestFailure: Error { let message: String; init(_ message: String) { self.message = message } }
+    struct TestFailure: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
+    }
 
     static func readFile(_ path: String) throws -> String {
         guard let file = fopen(path, "r") else { throw TestFailure("cannot open \(path)") }
@@ -37,7 +41,9 @@ struct SecretMemoryTests {
         return String(decoding: out, as: UTF8.self)
     }
 
-    @Test("secure bytes of every size sit on pages excluded from core dumps (MADV_DONTDUMP)", arguments: [0, 1, 16, 4095, 4096, 100_000, 10_000_000])
+    @Test(
+        "secure bytes of every size sit on pages excluded from core dumps (MADV_DONTDUMP)",
+        arguments: [0, 1, 16, 4095, 4096, 100_000, 10_000_000])
     func excludedFromDumps(_ count: Int) throws {
         let bytes = SecureBytes(count: count)
         try bytes.withUnsafeBytes { raw in
@@ -95,7 +101,8 @@ struct SecretMemoryTests {
         #expect(next.withUnsafeBytes { Array($0) } == [UInt8](repeating: 0, count: 14))
     }
 
-    @Test("ProcessProtection makes the process non-dumpable", .disabled(if: !ProcessProtection.isDumpable, "already non-dumpable"))
+    @Test(
+        "ProcessProtection makes the process non-dumpable", .disabled(if: !ProcessProtection.isDumpable, "already non-dumpable"))
     func processProtection() throws {
         // Run in a child: the flag cannot be taken back, and the test runner should stay dumpable.
         let pid = fork()

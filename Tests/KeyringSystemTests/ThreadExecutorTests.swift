@@ -30,9 +30,12 @@ struct ThreadExecutorTests {
         let executor = ThreadExecutor()
         var started = pthread_t()
         let context = Unmanaged.passRetained(executor).toOpaque()
-        #expect(pthread_create(&started, nil, { context in
-            Unmanaged<ThreadExecutor>.fromOpaque(context!).takeRetainedValue().run()
-        }, context) == 0)
+        #expect(
+            pthread_create(
+                &started, nil,
+                { context in
+                    Unmanaged<ThreadExecutor>.fromOpaque(context!).takeRetainedValue().run()
+                }, context) == 0)
         pthread_detach(started)
         let ran = await Task(executorPreference: executor) { Self.currentThread() }.value
         #expect(ran == UInt(bitPattern: Int(bitPattern: started)))

@@ -294,9 +294,10 @@ public final class HostileSecretService: Sendable {
         _ call: DBusMessage, key: String, alsoKey: String? = nil, _ normal: () async throws -> [DBusValue]
     ) async throws -> [DBusValue] {
         let override = state.withLock { state -> Reply? in
-            state.calls.append(Call(
-                member: call.member ?? "", interface: call.interface, path: call.path ?? .root, sender: call.sender,
-                arguments: call.body))
+            state.calls.append(
+                Call(
+                    member: call.member ?? "", interface: call.interface, path: call.path ?? .root, sender: call.sender,
+                    arguments: call.body))
             return state.behaviour.replies[key] ?? alsoKey.flatMap { state.behaviour.replies[$0] }
         }
         switch override {
@@ -364,7 +365,10 @@ public final class HostileSecretService: Sendable {
                     guard let item = state.withLock({ $0.locked ? nil : $0.items[path] }) else { continue }
                     entries.append(DBusDictionaryEntry(key: .objectPath(path), value: try encode(item, in: session)))
                 }
-                return [.dictionary(key: .objectPath, value: .structure([.objectPath, .array(.byte), .array(.byte), .string]), entries)]
+                return [
+                    .dictionary(
+                        key: .objectPath, value: .structure([.objectPath, .array(.byte), .array(.byte), .string]), entries)
+                ]
             case "Unlock":
                 let objects = try call.body(matching: "ao")[0].asObjectPaths()
                 guard isLocked else { return [.objectPaths(objects), .objectPath(.root)] }

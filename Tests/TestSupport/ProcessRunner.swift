@@ -127,8 +127,9 @@ private func spawnChild(
         input?.closeWriteEnd()
         throw TestSupportError("cannot start \(path): \(String(cString: strerror(spawnError)))")
     }
-    return ChildIO(pid: pid, stdout: output.readEnd, stderr: errors.readEnd,
-                   stdin: input?.writeEnd, input: stdin ?? [])
+    return ChildIO(
+        pid: pid, stdout: output.readEnd, stderr: errors.readEnd,
+        stdin: input?.writeEnd, input: stdin ?? [])
 }
 
 /// Runs a child like `runProcess(_:_:environment:stdin:timeout:)`, on a thread of its own, so
@@ -143,9 +144,10 @@ public func runProcess(
 ) async throws -> ProcessResult {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
-            continuation.resume(with: Result {
-                try runProcess(executable, arguments, environment: environment, stdin: stdin, timeout: timeout)
-            })
+            continuation.resume(
+                with: Result {
+                    try runProcess(executable, arguments, environment: environment, stdin: stdin, timeout: timeout)
+                })
         }
         thread.name = "runProcess \(executable)"
         thread.start()
@@ -274,8 +276,11 @@ private struct ChildIO {
         if let fd = stdoutFD { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         if let fd = stderrFD { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         if let fd = stdinFD { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
-        let milliseconds = Int32(max(1, timeout.components.seconds * 1000
-            + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Int32(
+            max(
+                1,
+                timeout.components.seconds * 1000
+                    + timeout.components.attoseconds / 1_000_000_000_000_000))
         if fds.isEmpty {
             usleep(UInt32(milliseconds) * 1000)
             return

@@ -60,7 +60,8 @@ public final class TestBus: Sendable {
         if locked { arguments.append("--locked") }
         let result = try runScript("start-bus", arguments, timeout: .seconds(60))
         guard result.succeeded else {
-            throw TestSupportError("""
+            throw TestSupportError(
+                """
                 dbus-fixtures/start-bus \(arguments.filter { $0 != password }.joined(separator: " ")) \
                 failed (\(result.timedOut ? "timed out" : "exit status \(result.status)")):
                 \(result.stderrText)

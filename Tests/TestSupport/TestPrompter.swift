@@ -58,7 +58,8 @@ public final class TestPrompter: Sendable {
     /// - Parameters:
     ///   - answers: answers for the next prompts, in order.
     ///   - fallback: the answer once `answers` runs out.
-    public static func start(on address: String, answers: [Answer] = [], fallback: Answer = .cancel) async throws -> TestPrompter {
+    public static func start(on address: String, answers: [Answer] = [], fallback: Answer = .cancel) async throws -> TestPrompter
+    {
         let connection = try await DBusConnection.connect(to: .address(address))
         let prompter = TestPrompter(connection: connection, answers: answers, fallback: fallback)
         try connection.export(path: path, interface: interface) { [weak prompter] call in
@@ -101,7 +102,10 @@ public final class TestPrompter: Sendable {
                 $0.keys[callback] = keys
                 $0.begun += 1
             }
-            later { try await self.ready(daemon, callback, reply: "", properties: [:], exchange: Self.exchange(public: keys.publicKey)) }
+            later {
+                try await self.ready(
+                    daemon, callback, reply: "", properties: [:], exchange: Self.exchange(public: keys.publicKey))
+            }
         case "PerformPrompt":
             let body = try call.body(matching: "osa{sv}s")
             let callback = try body[0].asObjectPath()
@@ -113,7 +117,9 @@ public final class TestPrompter: Sendable {
                 let answer = state.answers.isEmpty ? state.fallback : state.answers.removeFirst()
                 return (answer, state.keys[callback])
             }
-            guard let keys else { throw DBusError.reply(name: "org.swiftkeyring.Error.NoSession", message: "PerformPrompt before BeginPrompting") }
+            guard let keys else {
+                throw DBusError.reply(name: "org.swiftkeyring.Error.NoSession", message: "PerformPrompt before BeginPrompting")
+            }
             let accepted: [String: DBusValue] = [
                 "password-strength": .variant(.int32(1)),
                 "choice-chosen": .variant(.boolean(false)),
@@ -122,9 +128,15 @@ public final class TestPrompter: Sendable {
             case .never:
                 break
             case .cancel:
-                later { try await self.ready(daemon, callback, reply: "no", properties: [:], exchange: Self.exchange(public: keys.publicKey)) }
+                later {
+                    try await self.ready(
+                        daemon, callback, reply: "no", properties: [:], exchange: Self.exchange(public: keys.publicKey))
+                }
             case .confirm:
-                later { try await self.ready(daemon, callback, reply: "yes", properties: accepted, exchange: Self.exchange(public: keys.publicKey)) }
+                later {
+                    try await self.ready(
+                        daemon, callback, reply: "yes", properties: accepted, exchange: Self.exchange(public: keys.publicKey))
+                }
             case .password(let password):
                 var exchange = Self.exchange(public: keys.publicKey)
                 if type == "password", let peer = theirs["public"] {
@@ -159,7 +171,9 @@ public final class TestPrompter: Sendable {
         }
     }
 
-    private func ready(_ daemon: String, _ callback: DBusObjectPath, reply: String, properties: [String: DBusValue], exchange: String) async throws {
+    private func ready(
+        _ daemon: String, _ callback: DBusObjectPath, reply: String, properties: [String: DBusValue], exchange: String
+    ) async throws {
         // gnome-keyring reads each value as a variant inside the a{sv} variant.
         let wrapped = DBusValue.dictionary(
             key: .string, value: .variant,

@@ -40,15 +40,20 @@ func writeLine(_ descriptor: Int32, _ line: String) {
     var offset = 0
     while offset < bytes.count {
         let count = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-        if count <= 0 { if errno == EINTR { continue }; exit(3) }
+        if count <= 0 {
+            if errno == EINTR { continue }
+            exit(3)
+        }
         offset += count
     }
 }
 
 /// Prints the usage line and exits with status 2.
 func usage() -> Never {
-    writeLine(2, "usage: KEYRING_FILE_PASSWORD=... keyring-file-stress DIRECTORY PREFIX COUNT "
-        + "[--kdf-ops N] [--kdf-memory-mib N] [--lock-timeout-ms N]")
+    writeLine(
+        2,
+        "usage: KEYRING_FILE_PASSWORD=... keyring-file-stress DIRECTORY PREFIX COUNT "
+            + "[--kdf-ops N] [--kdf-memory-mib N] [--lock-timeout-ms N]")
     exit(2)
 }
 

@@ -71,9 +71,10 @@ extension DBusConnection {
     /// (a client can send a signal of that name too, unicast to this connection).
     /// - Throws: ``DBusError``.
     public func nameOwnerChanges(for name: String? = nil) async throws -> AsyncStream<DBusNameOwnerChange> {
-        let signals = try await signals(matching: DBusMatchRule(
-            sender: DBusMatchRule.busName, interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
-            path: "/org/freedesktop/DBus", arguments: name.map { [0: $0] } ?? [:]))
+        let signals = try await signals(
+            matching: DBusMatchRule(
+                sender: DBusMatchRule.busName, interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
+                path: "/org/freedesktop/DBus", arguments: name.map { [0: $0] } ?? [:]))
         return AsyncStream { continuation in
             let task = Task {
                 for await signal in signals {
@@ -81,8 +82,9 @@ extension DBusConnection {
                         let changed = try? values[0].asString(), let old = try? values[1].asString(),
                         let new = try? values[2].asString()
                     else { continue }
-                    continuation.yield(DBusNameOwnerChange(
-                        name: changed, oldOwner: old.isEmpty ? nil : old, newOwner: new.isEmpty ? nil : new))
+                    continuation.yield(
+                        DBusNameOwnerChange(
+                            name: changed, oldOwner: old.isEmpty ? nil : old, newOwner: new.isEmpty ? nil : new))
                 }
                 continuation.finish()
             }

@@ -21,7 +21,8 @@ extension ConnectionWorker {
             let result: Result<DBusMessage, DBusError>
             do {
                 let reply = try LibDBusMessage.decode(message)
-                result = reply.kind == .error
+                result =
+                    reply.kind == .error
                     ? .failure(DBusError.remote(name: reply.errorName ?? DBusError.Name.failed, message: reply.errorMessage))
                     : .success(reply)
             } catch {
@@ -74,9 +75,11 @@ extension ConnectionWorker {
         }
         let handler = interface.flatMap { handlers[$0] } ?? (interface == nil ? handlers.values.first : nil)
         guard let handler else {
-            enqueue(.send(OutgoingMessage.error(
-                to: call, name: DBusError.Name.unknownInterface,
-                message: "no interface '\(interface ?? "")' on \(call.path?.rawValue ?? "")")))
+            enqueue(
+                .send(
+                    OutgoingMessage.error(
+                        to: call, name: DBusError.Name.unknownInterface,
+                        message: "no interface '\(interface ?? "")' on \(call.path?.rawValue ?? "")")))
             return DBUS_HANDLER_RESULT_HANDLED
         }
         Task { [self] in

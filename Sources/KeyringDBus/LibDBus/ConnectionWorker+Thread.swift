@@ -49,7 +49,8 @@ extension ConnectionWorker {
         }
 
         var socketFD: Int32 = -1
-        guard dbus_connection_get_unix_fd(connection, &socketFD) != 0 || dbus_connection_get_socket(connection, &socketFD) != 0 else {
+        guard dbus_connection_get_unix_fd(connection, &socketFD) != 0 || dbus_connection_get_socket(connection, &socketFD) != 0
+        else {
             finish(DBusError(.connectionFailed, "the D-Bus connection has no socket to wait on"))
             return
         }

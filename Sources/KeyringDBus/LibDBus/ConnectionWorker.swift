@@ -93,11 +93,13 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
 
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            let worker = Unmanaged<ConnectionWorker>.fromOpaque(context!).takeRetainedValue()
-            worker.run()
-            return nil
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                let worker = Unmanaged<ConnectionWorker>.fromOpaque(context!).takeRetainedValue()
+                worker.run()
+                return nil
+            }, context)
         guard status == 0 else {
             Unmanaged<ConnectionWorker>.fromOpaque(context).release()
             close(fd)

@@ -58,7 +58,8 @@ public struct EncryptedFileBackend: KeyringBackend {
     ) {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let resolved: Result<String, KeyringError> =
-            directory.map { .success($0) } ?? Result { () throws(KeyringError) in try Self.defaultDirectory(environment: environment) }
+            directory.map { .success($0) }
+            ?? Result { () throws(KeyringError) in try Self.defaultDirectory(environment: environment) }
         let components = lockTimeout.components
         store = FileKeyringStore(
             directory: resolved,
@@ -113,15 +114,19 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     /// Creates or replaces one entry; see ``KeyringBackend/set(_:service:account:keyring:label:)``.
     /// - Throws: ``KeyringError``: `locked`, `wrongPassword`, `badDataFormat`, `permissionDenied`, `timedOut`.
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?)
+        async throws(KeyringError)
+    {
         try EntryValidation.check(service: service, account: account)
         guard secret.count < FileKeyringStore.maximumFileSize else {
             // Checked before writing: a keyring the library then refuses to open would lock everyone out.
             throw KeyringError(
-                .invalidArgument, "a secret of \(secret.count) bytes does not fit in a keyring file (at most 1 GiB); nothing was stored")
+                .invalidArgument,
+                "a secret of \(secret.count) bytes does not fit in a keyring file (at most 1 GiB); nothing was stored")
         }
         try await KeyringError.catching("storing \(service)/\(account)") {
-            try await setEntries([EntryToWrite(secret: secret, service: service, account: account, label: label)], keyring: keyring)
+            try await setEntries(
+                [EntryToWrite(secret: secret, service: service, account: account, label: label)], keyring: keyring)
         }
     }
 
@@ -145,11 +150,13 @@ public struct EncryptedFileBackend: KeyringBackend {
     package func setEntries(_ items: [EntryToWrite], keyring: String?) async throws {
         for item in items { try EntryValidation.check(service: item.service, account: item.account) }
         let copies = items.map { item in
-            (EntryTable.Key(service: item.service, account: item.account),
-             EntryTable.Entry(
-                label: item.label ?? KeyringEntry.defaultLabel(service: item.service, account: item.account),
-                attributes: KeyringEntry.standardAttributes(service: item.service, account: item.account),
-                secret: item.secret.copied()))
+            (
+                EntryTable.Key(service: item.service, account: item.account),
+                EntryTable.Entry(
+                    label: item.label ?? KeyringEntry.defaultLabel(service: item.service, account: item.account),
+                    attributes: KeyringEntry.standardAttributes(service: item.service, account: item.account),
+                    secret: item.secret.copied())
+            )
         }
         try await run(keyring) { store, name, password in
             try store.modify(name, password: password) { table in
@@ -261,7 +268,9 @@ public struct EncryptedFileBackend: KeyringBackend {
     ///   - newPassword: The new password.
     ///   - currentPassword: The current password, or `nil` for the usual sources.
     /// - Throws: ``KeyringError``: `wrongPassword`, `locked`, `noSuchKeyring`, `timedOut`.
-    public func changePassword(keyring: String?, to newPassword: SecureBytes, currentPassword: SecureBytes? = nil) async throws(KeyringError) {
+    public func changePassword(keyring: String?, to newPassword: SecureBytes, currentPassword: SecureBytes? = nil)
+        async throws(KeyringError)
+    {
         try await run(keyring, password: currentPassword) { store, name, password in
             try store.changePassword(name, current: password, new: newPassword)
         }

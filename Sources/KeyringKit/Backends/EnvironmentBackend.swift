@@ -129,10 +129,11 @@ public struct EnvironmentBackend: KeyringBackend {
                 }
             }
             if let wanted = attributes["username"], Self.encode(wanted) != account { continue }
-            found.append(KeyringEntry(
-                service: service, account: account, label: variable,
-                attributes: KeyringEntry.standardAttributes(service: service, account: account),
-                keyring: Self.keyringName))
+            found.append(
+                KeyringEntry(
+                    service: service, account: account, label: variable,
+                    attributes: KeyringEntry.standardAttributes(service: service, account: account),
+                    keyring: Self.keyringName))
         }
         return found.sorted { ($0.service, $0.account) < ($1.service, $1.account) }
     }
@@ -140,7 +141,9 @@ public struct EnvironmentBackend: KeyringBackend {
     // MARK: Writing: unsupported
 
     /// Always throws ``KeyringError/Code/unsupported``: the environment is read-only.
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?)
+        async throws(KeyringError)
+    {
         throw readOnly(service: service, account: account)
     }
 

@@ -49,7 +49,9 @@ public actor MemoryBackend: KeyringBackend {
 
     /// Creates or replaces one entry; see ``KeyringBackend/set(_:service:account:keyring:label:)``.
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `locked`, `invalidArgument`.
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?)
+        async throws(KeyringError)
+    {
         try EntryValidation.check(service: service, account: account)
         let name = try resolve(keyring)
         _ = try unlockedStore(name)
@@ -85,9 +87,10 @@ public actor MemoryBackend: KeyringBackend {
         for (key, stored) in store.entries {
             let entryAttributes = KeyringEntry.standardAttributes(service: key.service, account: key.account)
             guard attributes.allSatisfy({ entryAttributes[$0.key] == $0.value }) else { continue }
-            found.append(KeyringEntry(
-                service: key.service, account: key.account, label: stored.label,
-                attributes: entryAttributes, keyring: name))
+            found.append(
+                KeyringEntry(
+                    service: key.service, account: key.account, label: stored.label,
+                    attributes: entryAttributes, keyring: name))
         }
         return found.sorted { ($0.service, $0.account) < ($1.service, $1.account) }
     }

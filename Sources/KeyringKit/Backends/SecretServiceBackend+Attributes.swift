@@ -18,7 +18,8 @@ extension SecretServiceBackend: KeyringAttributeBackend {
         }
     }
 
-    public func store(_ secret: Secret, attributes: [String: String], label: String, keyring: String?) async throws(KeyringError) {
+    public func store(_ secret: Secret, attributes: [String: String], label: String, keyring: String?) async throws(KeyringError)
+    {
         try await translating("storing") {
             let collection = try await collection(for: keyring)
             if try await collection.isLocked() { try await collection.unlock() }

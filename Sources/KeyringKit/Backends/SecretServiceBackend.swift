@@ -70,7 +70,9 @@ public struct SecretServiceBackend: KeyringBackend {
         return Secret(secureBytes: secret.bytes, contentType: Secret.binaryContentType)
     }
 
-    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?) async throws(KeyringError) {
+    public func set(_ secret: Secret, service: String, account: String, keyring: String?, label: String?)
+        async throws(KeyringError)
+    {
         try EntryValidation.check(service: service, account: account)
         try await translating("storing \(service)/\(account)") {
             let collection = try await collection(for: keyring)
@@ -137,7 +139,7 @@ public struct SecretServiceBackend: KeyringBackend {
         let (collectionB, idB) = split(b)
         if collectionA != collectionB { return collectionA < collectionB }
         switch (UInt64(idA), UInt64(idB)) {
-        case let (x?, y?): return x < y
+        case (let x?, let y?): return x < y
         case (.some, nil): return true
         case (nil, .some): return false
         case (nil, nil): return idA < idB
@@ -181,10 +183,11 @@ public struct SecretServiceBackend: KeyringBackend {
             // Read with calls in flight side by side; an item deleted since the search is left out.
             for (item, info) in zip(items, try await client.infos(of: items)) {
                 guard let info else { continue }
-                entries.append(KeyringEntry(
-                    service: info.attributes["service"] ?? "",
-                    account: info.attributes["username"] ?? info.attributes["account"] ?? info.attributes["user"] ?? "",
-                    label: info.label, attributes: info.attributes, keyring: item.collection.name))
+                entries.append(
+                    KeyringEntry(
+                        service: info.attributes["service"] ?? "",
+                        account: info.attributes["username"] ?? info.attributes["account"] ?? info.attributes["user"] ?? "",
+                        label: info.label, attributes: info.attributes, keyring: item.collection.name))
             }
             return entries.sorted { ($0.keyring, $0.service, $0.account) < ($1.keyring, $1.service, $1.account) }
         }
@@ -240,7 +243,8 @@ public struct SecretServiceBackend: KeyringBackend {
         try await translating("unlocking keyring") {
             let collection = try await collection(for: keyring)
             if let password {
-                try await client.unlock(collection, masterPassword: Secret(secureBytes: password, contentType: Secret.textContentType))
+                try await client.unlock(
+                    collection, masterPassword: Secret(secureBytes: password, contentType: Secret.textContentType))
             } else {
                 try await collection.unlock()
             }

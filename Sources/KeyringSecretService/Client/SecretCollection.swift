@@ -106,7 +106,9 @@ public struct SecretCollection: Sendable {
     /// safe way to update one entry.
     /// - Throws: ``SecretServiceError`` `.locked` when the collection is locked.
     @discardableResult
-    public func createItem(label: String, attributes: [String: String], secret: Secret, replace: Bool = false) async throws -> SecretItem {
+    public func createItem(label: String, attributes: [String: String], secret: Secret, replace: Bool = false) async throws
+        -> SecretItem
+    {
         let collectionPath = path
         let itemPath = try await client.perform("creating an item in \(what)") { state -> DBusObjectPath in
             let (item, prompt) = try await CollectionProxy(connection: state.connection, path: collectionPath).createItem(
@@ -116,8 +118,10 @@ public struct SecretCollection: Sendable {
                 ],
                 secret: try await state.session().encode(secret), replace: replace)
             guard item == .root else { return item }
-            let result = try await client.completePrompt(prompt, state, refusal: SecretServiceError(
-                .promptRequired, "creating an item in \(what) needs a prompt, and prompts are disabled"))
+            let result = try await client.completePrompt(
+                prompt, state,
+                refusal: SecretServiceError(
+                    .promptRequired, "creating an item in \(what) needs a prompt, and prompts are disabled"))
             return try result?.asObjectPath() ?? .root
         }
         guard itemPath != .root else { throw SecretServiceError(.failed, "creating an item in \(what) returned no item") }
@@ -160,8 +164,10 @@ public struct SecretCollection: Sendable {
     public func delete() async throws {
         try await client.perform("deleting \(what)") { state in
             let prompt = try await CollectionProxy(connection: state.connection, path: path).delete()
-            _ = try await client.completePrompt(prompt, state, refusal: SecretServiceError(
-                .promptRequired, "deleting \(what) needs a prompt, and prompts are disabled"))
+            _ = try await client.completePrompt(
+                prompt, state,
+                refusal: SecretServiceError(
+                    .promptRequired, "deleting \(what) needs a prompt, and prompts are disabled"))
         }
     }
 

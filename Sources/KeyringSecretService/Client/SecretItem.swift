@@ -132,8 +132,10 @@ public struct SecretItem: Sendable {
     public func delete() async throws {
         try await client.perform("deleting \(what)") { state in
             let prompt = try await ItemProxy(connection: state.connection, path: path).delete()
-            _ = try await client.completePrompt(prompt, state, refusal: SecretServiceError(
-                .promptRequired, "deleting \(what) needs a prompt, and prompts are disabled"))
+            _ = try await client.completePrompt(
+                prompt, state,
+                refusal: SecretServiceError(
+                    .promptRequired, "deleting \(what) needs a prompt, and prompts are disabled"))
         }
     }
 }

@@ -42,7 +42,8 @@ extension SecretServiceClient {
             }
             let found: LookupResult
             if let candidate = unlocked.first(where: inPreferred) ?? locked.first(where: inPreferred)
-                ?? unlocked.first ?? locked.first {
+                ?? unlocked.first ?? locked.first
+            {
                 if unlocked.contains(candidate) {
                     found = .unlocked(candidate, try await state.secret(of: candidate), signals: signals)
                 } else {
@@ -95,8 +96,10 @@ extension SecretServiceClient {
     /// Subscribes to every Secret Service signal on the current connection, once.
     func watchForChanges() async {
         guard let state, changeWatch?.connection !== state.connection else { return }
-        guard let signals = try? await state.connection.signals(matching: DBusMatchRule(
-            sender: SecretServiceNames.busName, pathNamespace: SecretServiceNames.servicePath))
+        guard
+            let signals = try? await state.connection.signals(
+                matching: DBusMatchRule(
+                    sender: SecretServiceNames.busName, pathNamespace: SecretServiceNames.servicePath))
         else { return }
         // Drain the stream: the count on the connection is what matters.
         changeWatch = (state.connection, Task { for await _ in signals {} })

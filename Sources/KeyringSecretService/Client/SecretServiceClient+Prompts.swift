@@ -10,7 +10,9 @@ extension SecretServiceClient {
 
     /// Completes `path` if it is a prompt, according to the prompt policy.
     /// - Parameter refusal: the error to throw when prompts are not allowed.
-    func completePrompt(_ path: DBusObjectPath, _ state: State, refusal: @autoclosure () -> SecretServiceError) async throws -> DBusValue? {
+    func completePrompt(_ path: DBusObjectPath, _ state: State, refusal: @autoclosure () -> SecretServiceError) async throws
+        -> DBusValue?
+    {
         guard path != .root else { return nil }
         guard options.allowsPrompts else {
             // Never shown, so dismissing is safe; it frees the daemon's prompt object.

@@ -56,8 +56,10 @@ extension SecretServiceClient {
             let (path, prompt) = try await ServiceProxy(connection: state.connection).createCollection(
                 properties: ["org.freedesktop.Secret.Collection.Label": .string(label)], alias: alias)
             guard path == .root else { return path }
-            let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
-                .promptRequired, "creating collection '\(label)' needs a password prompt, and prompts are disabled"))
+            let result = try await self.completePrompt(
+                prompt, state,
+                refusal: SecretServiceError(
+                    .promptRequired, "creating collection '\(label)' needs a password prompt, and prompts are disabled"))
             return try result?.asObjectPath() ?? .root
         }
         guard path != .root else {
@@ -96,7 +98,8 @@ extension SecretServiceClient {
             while failure == nil && next < items.count || !inFlight.isEmpty {
                 while failure == nil, next < items.count, inFlight.count < Self.infoWindow {
                     do {
-                        inFlight.append((next, try ItemProxy(connection: state.connection, path: items[next].path).startProperties()))
+                        inFlight.append(
+                            (next, try ItemProxy(connection: state.connection, path: items[next].path).startProperties()))
                         next += 1
                     } catch {
                         failure = error
@@ -107,7 +110,8 @@ extension SecretServiceClient {
                 do {
                     infos[index] = try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(await pending.reply()))
                 } catch let error as DBusError
-                    where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject {
+                    where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject
+                {
                     continue  // deleted since it was found
                 } catch {
                     // The calls in flight are answered (or time out) before the failure is reported.
@@ -141,10 +145,12 @@ extension SecretServiceClient {
             let names = objects.map { SecretServiceClient.displayName($0) }.joined(separator: ", ")
             let result: DBusValue?
             do {
-                result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
-                    .locked,
-                    "\(names) is locked, and unlocking it needs a prompt, which is not allowed here; unlock it first "
-                        + "(for example by logging in to the desktop session), or allow prompts"))
+                result = try await self.completePrompt(
+                    prompt, state,
+                    refusal: SecretServiceError(
+                        .locked,
+                        "\(names) is locked, and unlocking it needs a prompt, which is not allowed here; unlock it first "
+                            + "(for example by logging in to the desktop session), or allow prompts"))
             } catch let error as SecretServiceError where error.code == .promptDismissed {
                 // Still "dismissed" (callers tell a refusal from a prompt they could retry), but
                 // saying what stays locked and why a prompt may be dismissed with nobody there.
@@ -165,8 +171,11 @@ extension SecretServiceClient {
     public func lock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
         try await perform("locking") { state in
             let (done, prompt) = try await ServiceProxy(connection: state.connection).lock(objects)
-            guard let result = try await self.completePrompt(prompt, state, refusal: SecretServiceError(
-                .promptRequired, "locking needs a prompt, and prompts are disabled"))
+            guard
+                let result = try await self.completePrompt(
+                    prompt, state,
+                    refusal: SecretServiceError(
+                        .promptRequired, "locking needs a prompt, and prompts are disabled"))
             else { return done }
             return done + (try result.asObjectPaths())
         }

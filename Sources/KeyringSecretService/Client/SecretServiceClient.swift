@@ -214,7 +214,8 @@ public actor SecretServiceClient {
         lookupCache.removeAll()
         changeWatch?.task.cancel()
         changeWatch = nil
-        let opened = try preparation?.takeState(for: options)
+        let opened =
+            try preparation?.takeState(for: options)
             ?? Self.makeState(options, keyPair: options.algorithm == .plain ? nil : preparation?.takeKeyPair())
         state = opened
         return opened

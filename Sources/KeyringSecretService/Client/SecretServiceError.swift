@@ -57,7 +57,11 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
         public static let failed = Code("failed")
 
         /// Every code this version knows. Later versions may add more.
-        public static let known: [Code] = [.serviceUnavailable, .serviceVanished, .noSuchObject, .locked, .promptDismissed, .promptTimedOut, .promptRequired, .denied, .alreadyExists, .noDefaultCollection, .notSupported, .noSession, .protocolViolation, .timedOut, .invalidArgument, .failed]
+        public static let known: [Code] = [
+            .serviceUnavailable, .serviceVanished, .noSuchObject, .locked, .promptDismissed, .promptTimedOut, .promptRequired,
+            .denied, .alreadyExists, .noDefaultCollection, .notSupported, .noSession, .protocolViolation, .timedOut,
+            .invalidArgument, .failed,
+        ]
     }
 
     public let code: Code
@@ -122,7 +126,8 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
         case .timedOut:
             return SecretServiceError(.timedOut, "\(what): the Secret Service did not answer in time", underlying: error)
         case .typeMismatch:
-            return SecretServiceError(.protocolViolation, "\(what): unexpected reply from the Secret Service: \(error.message)", underlying: error)
+            return SecretServiceError(
+                .protocolViolation, "\(what): unexpected reply from the Secret Service: \(error.message)", underlying: error)
         case .invalidArgument:
             return SecretServiceError(.invalidArgument, "\(what): \(error.message)", underlying: error)
         case .remote:
@@ -130,7 +135,8 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
             let detail: String
             switch code {
             case .serviceUnavailable:
-                detail = "no Secret Service is running on the session bus (nobody owns org.freedesktop.secrets); "
+                detail =
+                    "no Secret Service is running on the session bus (nobody owns org.freedesktop.secrets); "
                     + "start gnome-keyring, KWallet or KeePassXC's Secret Service integration, or use another backend"
             case .serviceVanished:
                 detail = "the Secret Service left without answering; try again"

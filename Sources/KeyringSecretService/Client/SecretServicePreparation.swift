@@ -21,8 +21,11 @@ internal import KeyringDH
 public final class SecretServicePreparation: Sendable {
     private struct Prepared: Sendable {
         var keyPair: Task<DHKeyPair, Never>?
-        var state: (address: String, algorithm: SecretServiceClient.SessionAlgorithm, callTimeout: Duration,
-                    state: SecretServiceClient.State)?
+        var state:
+            (
+                address: String, algorithm: SecretServiceClient.SessionAlgorithm, callTimeout: Duration,
+                state: SecretServiceClient.State
+            )?
     }
 
     private let prepared: Mutex<Prepared>

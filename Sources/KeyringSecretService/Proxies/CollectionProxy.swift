@@ -24,7 +24,9 @@ struct CollectionProxy {
     }
 
     /// `CreateItem(a{sv} properties, (oayays) secret, b replace) -> (o item, o prompt)`.
-    func createItem(properties: [String: DBusValue], secret: DBusValue, replace: Bool) async throws -> (item: DBusObjectPath, prompt: DBusObjectPath) {
+    func createItem(properties: [String: DBusValue], secret: DBusValue, replace: Bool) async throws -> (
+        item: DBusObjectPath, prompt: DBusObjectPath
+    ) {
         let body = try await call("CreateItem", [.variantDictionary(properties), secret, .boolean(replace)]).body(matching: "oo")
         return (try body[0].asObjectPath(), try body[1].asObjectPath())
     }

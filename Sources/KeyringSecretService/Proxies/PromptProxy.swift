@@ -9,9 +9,10 @@ struct PromptProxy {
     /// current owner only (any client on the bus can send a `Completed` on this path). Subscribe
     /// before ``prompt(windowID:)``.
     func completions() async throws -> AsyncStream<DBusMessage> {
-        try await connection.signals(matching: DBusMatchRule(
-            sender: SecretServiceNames.busName, interface: SecretServiceNames.promptInterface, member: "Completed",
-            path: path))
+        try await connection.signals(
+            matching: DBusMatchRule(
+                sender: SecretServiceNames.busName, interface: SecretServiceNames.promptInterface, member: "Completed",
+                path: path))
     }
 
     private var object: SecretServiceObject {

@@ -49,6 +49,7 @@ struct SecretServiceObject {
 
     /// Writes one property of this interface.
     func setProperty(_ name: String, to value: DBusValue) async throws {
-        try await connection.setProperty(name, to: value, interface: interface, path: path, destination: SecretServiceNames.busName)
+        try await connection.setProperty(
+            name, to: value, interface: interface, path: path, destination: SecretServiceNames.busName)
     }
 }

@@ -9,7 +9,9 @@ struct ServiceProxy {
         SecretServiceObject(connection: connection, path: SecretServiceNames.servicePath, interface: interface)
     }
 
-    private func call(_ member: String, _ arguments: [DBusValue], interface: String = SecretServiceNames.serviceInterface) async throws -> DBusMessage {
+    private func call(_ member: String, _ arguments: [DBusValue], interface: String = SecretServiceNames.serviceInterface)
+        async throws -> DBusMessage
+    {
         try await object(interface).call(member, arguments)
     }
 
@@ -37,7 +39,9 @@ struct ServiceProxy {
     }
 
     /// `CreateCollection(a{sv} properties, s alias) -> (o collection, o prompt)`.
-    func createCollection(properties: [String: DBusValue], alias: String) async throws -> (collection: DBusObjectPath, prompt: DBusObjectPath) {
+    func createCollection(properties: [String: DBusValue], alias: String) async throws -> (
+        collection: DBusObjectPath, prompt: DBusObjectPath
+    ) {
         let body = try await call("CreateCollection", [.variantDictionary(properties), .string(alias)]).body(matching: "oo")
         return (try body[0].asObjectPath(), try body[1].asObjectPath())
     }

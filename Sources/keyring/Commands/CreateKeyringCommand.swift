@@ -10,7 +10,10 @@ struct CreateKeyringCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Flag(help: "Read the keyring's password from standard input instead of prompting (on the Secret Service: gnome-keyring's prompt-free interface, for machines where nobody can answer a prompt).")
+    @Flag(
+        help:
+            "Read the keyring's password from standard input instead of prompting (on the Secret Service: gnome-keyring's prompt-free interface, for machines where nobody can answer a prompt)."
+    )
     var passwordStdin = false
 
     @Argument(help: "The new keyring's name.")

@@ -49,7 +49,8 @@ struct GetCommand: AsyncParsableCommand {
             guard let first = accounts.first else { throw CommandExit(.notFound) }
             if accounts.count > 1 {
                 KeyringCommand.report(
-                    "\(accounts.count) accounts are stored for '\(service)'; using '\(first)'. Name the one you want as USERNAME.")
+                    "\(accounts.count) accounts are stored for '\(service)'; using '\(first)'. Name the one you want as USERNAME."
+                )
             }
             account = first
         }
@@ -64,7 +65,9 @@ struct GetCommand: AsyncParsableCommand {
                 // break in it would hand the reader another password.
                 guard !account.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                     throw CommandExit(
-                        .failure, "the stored user name has control characters (a line break?), which plain output cannot carry; use --output json")
+                        .failure,
+                        "the stored user name has control characters (a line break?), which plain output cannot carry; use --output json"
+                    )
                 }
                 try StandardStreams.writeOut(account + "\n")
             }

@@ -39,12 +39,14 @@ struct GitCredentialCommand: AsyncParsableCommand {
             guard let found = try await context.open().gitCredential(key) else { return }
             let printable = found.password.withUnsafeBytes { !$0.contains(UInt8(ascii: "\n")) && !$0.contains(0) }
             guard printable else {
-                throw CommandExit(.failure, "the stored password for \(key.url) has a newline or NUL, which git's protocol cannot carry")
+                throw CommandExit(
+                    .failure, "the stored password for \(key.url) has a newline or NUL, which git's protocol cannot carry")
             }
             if let username = found.username {
                 // A line break in the name would let a stored item add lines (a password) to git's input.
                 guard !username.utf8.contains(where: { $0 == 0x0A || $0 == 0 }) else {
-                    throw CommandExit(.failure, "the stored user name for \(key.url) has a newline or NUL, which git's protocol cannot carry")
+                    throw CommandExit(
+                        .failure, "the stored user name for \(key.url) has a newline or NUL, which git's protocol cannot carry")
                 }
                 try StandardStreams.writeOut("username=\(username)\n")
             }

@@ -19,7 +19,9 @@ struct KeyringsCommand: AsyncParsableCommand {
             try StandardStreams.writeOut(keyrings.map { DisplayText.escaped("\($0)") + "\n" }.joined())
         case .json:
             let values = keyrings.map { info in
-                JSONValue.object([("name", .string(info.name)), ("locked", .bool(info.isLocked)), ("default", .bool(info.isDefault))])
+                JSONValue.object([
+                    ("name", .string(info.name)), ("locked", .bool(info.isLocked)), ("default", .bool(info.isDefault)),
+                ])
             }
             try StandardStreams.writeOut(JSONValue.array(values).text + "\n")
         }

@@ -19,7 +19,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .customLong("env"), help: ArgumentHelp("A variable and the secret to give it.", valueName: "var=service/username"))
+    @Option(
+        name: .customLong("env"), help: ArgumentHelp("A variable and the secret to give it.", valueName: "var=service/username"))
     var variables: [String] = []
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
@@ -41,11 +42,13 @@ struct RunCommand: AsyncParsableCommand {
                 byte == UInt8(ascii: "_") || (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
             }
             guard isName, !(variable.utf8.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? true) else {
-                throw CommandExit.usage("an --env argument does not start with a variable name (letters, digits and _; not shown)")
+                throw CommandExit.usage(
+                    "an --env argument does not start with a variable name (letters, digits and _; not shown)")
             }
             let target = text[text.index(after: equals)...]
             guard let slash = target.lastIndex(of: "/"), slash != target.startIndex else {
-                throw CommandExit.usage("--env \(variable)=...: name the secret as SERVICE/USERNAME after '=' (the value is not shown)")
+                throw CommandExit.usage(
+                    "--env \(variable)=...: name the secret as SERVICE/USERNAME after '=' (the value is not shown)")
             }
             self.variable = variable
             self.service = String(target[..<slash])
@@ -55,7 +58,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if command.isEmpty {
-            throw ValidationError("run needs a command after --, e.g. keyring run --env TOKEN=example.org/alice -- printenv TOKEN")
+            throw ValidationError(
+                "run needs a command after --, e.g. keyring run --env TOKEN=example.org/alice -- printenv TOKEN")
         }
     }
 

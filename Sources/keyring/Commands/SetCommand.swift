@@ -28,7 +28,9 @@ struct SetCommand: AsyncParsableCommand {
     @Argument(help: .hidden)
     var unexpected: [String] = []
 
-    @Option(name: .customLong("from-env"), help: ArgumentHelp("Read the secret from this environment variable.", valueName: "variable"))
+    @Option(
+        name: .customLong("from-env"),
+        help: ArgumentHelp("Read the secret from this environment variable.", valueName: "variable"))
     var fromEnvironment: String?
 
     @Option(help: ArgumentHelp("A label for the entry (default: Password for 'USERNAME' on 'SERVICE').", valueName: "text"))
@@ -71,14 +73,18 @@ struct SetCommand: AsyncParsableCommand {
     private func readSecret(_ context: CommandContext) throws(CommandExit) -> [UInt8] {
         if StandardStreams.isTerminal(0) {
             guard context.mayPrompt else {
-                throw CommandExit(.locked, "set needs the secret but --no-prompt forbids asking; pipe it on standard input or use --from-env VAR")
+                throw CommandExit(
+                    .locked,
+                    "set needs the secret but --no-prompt forbids asking; pipe it on standard input or use --from-env VAR")
             }
             do {
                 return try Terminal.readSecret(prompt: "Password for '\(username)' in '\(service)': ")
             } catch {
                 switch error {
                 case .noTerminal:
-                    throw CommandExit(.locked, "cannot open the terminal to ask for the secret; pipe it on standard input or use --from-env VAR")
+                    throw CommandExit(
+                        .locked, "cannot open the terminal to ask for the secret; pipe it on standard input or use --from-env VAR"
+                    )
                 case .endOfInput:
                     throw CommandExit(.failure, "no secret was typed; nothing was stored")
                 }

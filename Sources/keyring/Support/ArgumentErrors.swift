@@ -26,7 +26,9 @@ enum ArgumentErrors {
     /// (or there is none, or the arguments start with something only the parser understands).
     static func unknownCommand(in arguments: [String]) -> String? {
         // The parser's own requests (help, version, completion scripts) are its to answer.
-        let parserOptions: Set<String> = ["-h", "--help", "--version", "--generate-completion-script", "--experimental-dump-help"]
+        let parserOptions: Set<String> = [
+            "-h", "--help", "--version", "--generate-completion-script", "--experimental-dump-help",
+        ]
         if arguments.contains(where: { parserOptions.contains(String($0.prefix { $0 != "=" })) }) { return nil }
         var index = 0
         while index < arguments.count {

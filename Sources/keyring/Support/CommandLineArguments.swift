@@ -23,7 +23,9 @@ enum CommandLineArguments {
         decode(CommandLine.unsafeArgv, count: Int(CommandLine.argc))
     }
 
-    static func decode(_ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) -> Result<[String], InvalidArgument> {
+    static func decode(_ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) -> Result<
+        [String], InvalidArgument
+    > {
         var arguments: [String] = []
         arguments.reserveCapacity(count)
         for index in 0..<count {

@@ -25,10 +25,12 @@ enum ProcessEnvironment {
         var result: [String: String] = removed.withLock { $0 }
         var entry = environ
         while let pointer = entry.pointee {
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
             if let equals = bytes.firstIndex(of: UInt8(ascii: "=")),
                 let name = String(validating: bytes[..<equals], as: UTF8.self), result[name] == nil,
-                let value = String(validating: bytes[(equals + 1)...], as: UTF8.self) {
+                let value = String(validating: bytes[(equals + 1)...], as: UTF8.self)
+            {
                 result[name] = value
             }
             entry += 1
@@ -42,9 +44,11 @@ enum ProcessEnvironment {
         var names: [String] = []
         var entry = environ
         while let pointer = entry.pointee {
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
             if let equals = bytes.firstIndex(of: UInt8(ascii: "=")),
-                let name = String(validating: bytes[..<equals], as: UTF8.self), isSecretSetting(name) {
+                let name = String(validating: bytes[..<equals], as: UTF8.self), isSecretSetting(name)
+            {
                 names.append(name)
             }
             entry += 1
@@ -76,6 +80,7 @@ enum ProcessEnvironment {
     /// decoded or copied into a `String`.
     static func rawValue(of name: String) -> [UInt8]? {
         guard let value = getenv(name) else { return nil }
-        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value)))
+        return Array(
+            UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value)))
     }
 }

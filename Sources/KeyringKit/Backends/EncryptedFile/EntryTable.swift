@@ -32,7 +32,8 @@ struct EntryTable: Sendable {
     func serialized() -> SecureBytes {
         var size = 4
         for (key, entry) in entries {
-            size += 4 * 6 + key.service.utf8.count + key.account.utf8.count + entry.label.utf8.count
+            size +=
+                4 * 6 + key.service.utf8.count + key.account.utf8.count + entry.label.utf8.count
                 + entry.secret.contentType.utf8.count + entry.secret.count
             for (name, value) in entry.attributes { size += 8 + name.utf8.count + value.utf8.count }
         }
@@ -94,8 +95,8 @@ struct EntryTable: Sendable {
             table.entries.reserveCapacity(count)
             for _ in 0..<count {
                 guard let service = reader.string(), let account = reader.string(), let label = reader.string(),
-                      let contentType = reader.string(), let attributeCount = reader.integer(),
-                      attributeCount <= buffer.count / 8
+                    let contentType = reader.string(), let attributeCount = reader.integer(),
+                    attributeCount <= buffer.count / 8
                 else { throw malformed(path, "bad entry") }
                 var attributes: [String: String] = [:]
                 for _ in 0..<attributeCount {

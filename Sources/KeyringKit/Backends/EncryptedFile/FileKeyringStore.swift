@@ -359,7 +359,7 @@ final class FileKeyringStore: @unchecked Sendable {
     /// to have one has no key).
     private func heldKeyring(_ keyring: String, headerBytes: [UInt8]) -> UnlockedKeyring? {
         guard let held = unlocked[keyring], headerBytes.count >= KeyringFileHeader.keyBlockRange.upperBound,
-              held.keyBlock.elementsEqual(headerBytes[KeyringFileHeader.keyBlockRange])
+            held.keyBlock.elementsEqual(headerBytes[KeyringFileHeader.keyBlockRange])
         else { return nil }
         return held
     }
@@ -377,7 +377,8 @@ final class FileKeyringStore: @unchecked Sendable {
         let cached = state.cachedFileSize == file.size && state.cachedHeaderBytes == file.headerBytes ? state.cachedTable : nil
         if let cached, !authenticating { return cached }
         let body: [UInt8]
-        do { body = try file.descriptor.readAll(sizeHint: file.size - KeyringFileHeader.size, limit: Self.maximumFileSize) } catch {
+        do { body = try file.descriptor.readAll(sizeHint: file.size - KeyringFileHeader.size, limit: Self.maximumFileSize) } catch
+        {
             throw translate(error, "read")
         }
         let plaintext = body.withUnsafeBytes { raw in

@@ -87,7 +87,8 @@ struct KeyringFileHeader: Sendable {
             }
             throw KeyringError(
                 .badDataFormat,
-                "the keyring file \(path) has format version \(file[8]); this swift-keyring reads version \(version): upgrade swift-keyring")
+                "the keyring file \(path) has format version \(file[8]); this swift-keyring reads version \(version): upgrade swift-keyring"
+            )
         }
         guard file[9] == kdfArgon2id13, file[10] == aeadXChaCha20Poly1305, file[11] == 0 else {
             throw corrupt(path, "its header names an unknown algorithm (\(file[9]), \(file[10]), \(file[11]))")
@@ -114,7 +115,9 @@ struct KeyringFileHeader: Sendable {
     }
 
     static func corrupt(_ path: String, _ what: String) -> KeyringError {
-        KeyringError(.badDataFormat, "the keyring file \(path) is corrupt: \(what); it was left untouched. Restore it from a backup or delete it")
+        KeyringError(
+            .badDataFormat,
+            "the keyring file \(path) is corrupt: \(what); it was left untouched. Restore it from a backup or delete it")
     }
 
     static func bigEndian(_ value: UInt32) -> [UInt8] {
