@@ -1,4 +1,3 @@
-import FoundationEssentials
 import KeyringSecretService
 import KeyringSystem
 
@@ -137,7 +136,7 @@ public struct BackendSelection: Sendable {
         preparation: Preparation? = nil
     ) {
         self.backend = backend
-        self.environment = environment ?? ProcessInfo.processInfo.environment
+        self.environment = environment ?? ProcessEnvironment.current()
         self.configurationPath = configurationPath ?? BackendConfiguration.defaultPath(environment: self.environment)
         self.passwordProvider = passwordProvider
         self.preparation = preparation

@@ -5,7 +5,7 @@ internal import KeyringKit
 // processes of the user (ProcessProtection), and the program's own secret settings out of the
 // environment that `run` hands on and /proc/PID/environ shows, before anything is read.
 ProcessProtection.disableCoreDumps()
-ProcessEnvironment.removeSecretSettings()
+SecretSettings.removeFromEnvironment()
 
 // Start-up parses, and for a plain `get` starts what it will probably need (KeyringCommand.prepare:
 // the Secret Service connection and session, when nothing but the bus can choose the backend).

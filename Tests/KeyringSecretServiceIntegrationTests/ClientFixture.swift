@@ -23,6 +23,22 @@ struct Fixture {
         return Fixture(bus: bus, prompter: prompter, client: client)
     }
 
+    /// Runs `body` with a fresh fixture and stops it afterwards, whether `body` returns or throws.
+    static func with<T>(
+        answers: [TestPrompter.Answer] = [], allowsPrompts: Bool = true, promptTimeout: Duration = .seconds(20),
+        _ body: (Fixture) async throws -> T
+    ) async throws -> T {
+        let fixture = try await start(answers: answers, allowsPrompts: allowsPrompts, promptTimeout: promptTimeout)
+        do {
+            let result = try await body(fixture)
+            await fixture.stop()
+            return result
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+    }
+
     func client(allowsPrompts: Bool = true, promptTimeout: Duration = .seconds(20)) -> SecretServiceClient {
         SecretServiceClient(
             options: .init(bus: .address(bus.address), promptTimeout: promptTimeout, allowsPrompts: allowsPrompts))

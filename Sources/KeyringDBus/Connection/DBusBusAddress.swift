@@ -1,3 +1,4 @@
+internal import KeyringSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -57,7 +58,7 @@ public enum DBusBus: Sendable, Hashable {
 
     /// Reads the process environment.
     public static let processEnvironment: @Sendable (String) -> String? = { name in
-        getenv(name).map { String(cString: $0) }
+        ProcessEnvironment.value(of: name)
     }
 
     private static func usable(_ text: String, source: String) throws(DBusError) -> String {

@@ -1,5 +1,4 @@
 public import KeyringSystem
-import FoundationEssentials
 
 /// Keeps secrets in password-protected, encrypted files: one file per keyring,
 /// `NAME.keyring` in `$XDG_DATA_HOME/swift-keyring/` (else `~/.local/share/swift-keyring/`).
@@ -56,7 +55,7 @@ public struct EncryptedFileBackend: KeyringBackend {
         environment: [String: String]? = nil,
         lockTimeout: Duration = .seconds(10)
     ) {
-        let environment = environment ?? ProcessInfo.processInfo.environment
+        let environment = environment ?? ProcessEnvironment.current()
         let resolved: Result<String, KeyringError> =
             directory.map { .success($0) }
             ?? Result { () throws(KeyringError) in try Self.defaultDirectory(environment: environment) }
@@ -211,7 +210,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     /// Lists the keyring files in the directory, plus `default`.
     /// - Throws: ``KeyringError``: `permissionDenied`, `noStorageAccess`.
     public func keyrings() async throws(KeyringError) -> [KeyringInfo] {
-        try await perform { [store] in try store.keyrings() }
+        try await perform { store in try store.keyrings() }
     }
 
     /// Creates an empty keyring file.
@@ -231,14 +230,14 @@ public struct EncryptedFileBackend: KeyringBackend {
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `permissionDenied`, `timedOut`.
     public func deleteKeyring(_ name: String) async throws(KeyringError) {
         let name = try Self.resolve(name)
-        try await perform { [store] in try store.delete(name) }
+        try await perform { store in try store.delete(name) }
     }
 
     /// Forgets the keyring's data key; the next access needs the password again.
     /// - Throws: ``KeyringError``: `noSuchKeyring`.
     public func lock(keyring: String?) async throws(KeyringError) {
         let name = try Self.resolve(keyring)
-        try await perform { [store] in try store.lock(name) }
+        try await perform { store in try store.lock(name) }
     }
 
     /// Opens the keyring with a password and keeps its data key for later operations.
@@ -257,7 +256,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `permissionDenied`.
     public func isLocked(keyring: String?) async throws(KeyringError) -> Bool {
         let name = try Self.resolve(keyring)
-        return try await perform { [store] in try store.isLocked(name) }
+        return try await perform { store in try store.isLocked(name) }
     }
 
     /// Changes a keyring's password: a new random data key is wrapped under a key derived from
@@ -311,7 +310,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     // MARK: Helpers
 
     /// ``FileKeyringStore/perform(_:)``, throwing only ``KeyringError``.
-    private func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws(KeyringError) -> T {
+    private func perform<T: Sendable>(_ body: @Sendable (isolated FileKeyringStore) throws -> T) async throws(KeyringError) -> T {
         let store = self.store
         return try await KeyringError.catching("using the encrypted file") { try await store.perform(body) }
     }
@@ -327,7 +326,7 @@ public struct EncryptedFileBackend: KeyringBackend {
     /// the provider and runs it again (up to 3 provider answers after wrong passwords).
     private func run<T: Sendable>(
         _ keyring: String?, password: SecureBytes? = nil,
-        _ operation: @escaping @Sendable (FileKeyringStore, String, FileKeyringStore.PasswordInput?) throws -> T
+        _ operation: @escaping @Sendable (isolated FileKeyringStore, String, FileKeyringStore.PasswordInput?) throws -> T
     ) async throws(KeyringError) -> T {
         let name = try Self.resolve(keyring)
         return try await KeyringError.catching("using the keyring '\(name)'") {
@@ -337,7 +336,7 @@ public struct EncryptedFileBackend: KeyringBackend {
 
     private func runResolved<T: Sendable>(
         _ name: String, password: SecureBytes?,
-        _ operation: @escaping @Sendable (FileKeyringStore, String, FileKeyringStore.PasswordInput?) throws -> T
+        _ operation: @escaping @Sendable (isolated FileKeyringStore, String, FileKeyringStore.PasswordInput?) throws -> T
     ) async throws -> T {
         let store = self.store
         var input = password.map { FileKeyringStore.PasswordInput(bytes: $0, source: .caller) }
@@ -345,7 +344,7 @@ public struct EncryptedFileBackend: KeyringBackend {
         while true {
             let current = input
             do {
-                return try await store.perform { try operation(store, name, current) }
+                return try await store.perform { store in try operation(store, name, current) }
             } catch let needed as FileKeyringStore.PasswordNeeded {
                 input = try await askProvider(keyring: name, purpose: needed.purpose, attempts: &attempts)
             } catch let error as KeyringError where error.code == .wrongPassword && current?.source == .provider {

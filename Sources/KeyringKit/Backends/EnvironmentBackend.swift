@@ -1,5 +1,4 @@
 public import KeyringSystem
-import FoundationEssentials
 
 /// Reads secrets from environment variables; read-only. Meant for CI jobs and containers,
 /// where secrets arrive as variables and no keyring daemon runs.
@@ -44,7 +43,7 @@ public struct EnvironmentBackend: KeyringBackend {
     /// - Parameter environment: The variables to read; `nil` for the process environment.
     ///   Tests pass a dictionary instead of changing the process environment.
     public init(environment: [String: String]? = nil) {
-        self.environment = environment ?? ProcessInfo.processInfo.environment
+        self.environment = environment ?? ProcessEnvironment.current()
     }
 
     /// The variable holding the secret of `service` and `account`, or of the whole service

@@ -23,7 +23,7 @@ struct DeleteKeyringCommand: AsyncParsableCommand {
                 throw CommandExit.usage("delete-keyring removes every secret in '\(name)'; add --yes to confirm")
             }
             var answer = (try? Terminal.readLine(prompt: "Delete the keyring '\(name)' and every secret in it? [y/N] ")) ?? []
-            defer { StandardStreams.wipe(&answer) }
+            defer { answer.wipe() }
             guard answer == Array("y".utf8) || answer == Array("yes".utf8) else {
                 throw CommandExit(.failure, "nothing was deleted")
             }

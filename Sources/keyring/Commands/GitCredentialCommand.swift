@@ -27,7 +27,7 @@ struct GitCredentialCommand: AsyncParsableCommand {
     func run() async throws {
         guard ["get", "store", "erase"].contains(operation) else { return }
         var input = try StandardStreams.readAllInput()  // holds password=...
-        defer { StandardStreams.wipe(&input) }
+        defer { input.wipe() }
         var message = try GitCredentialMessage(parsing: input)
         defer { message.wipe() }
         let context = CommandContext(options)

@@ -69,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         let context = CommandContext(options)
         // name=value strings for the child, built from the secrets' bytes and wiped on failure.
         var assignments: [String: [UInt8]] = [:]
-        defer { for key in assignments.keys { StandardStreams.wipe(&assignments[key]!) } }
+        defer { for key in assignments.keys { assignments[key]!.wipe() } }
         if !requests.isEmpty {
             if context.isDisabled { throw CommandExit(.notFound, "keyring is disabled; no secret for \(requests[0].variable)") }
             let keyring = try await context.open()
@@ -85,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
                     bytes.append(contentsOf: raw)
                     return raw.contains(0)
                 }
-                if assignments[request.variable] != nil { StandardStreams.wipe(&assignments[request.variable]!) }
+                if assignments[request.variable] != nil { assignments[request.variable]!.wipe() }
                 assignments[request.variable] = bytes
                 if hasNul {
                     throw CommandExit(

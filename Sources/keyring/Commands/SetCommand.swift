@@ -49,12 +49,12 @@ struct SetCommand: AsyncParsableCommand {
         var fromVariable = try fromEnvironment.map { variable throws(CommandExit) in try Self.take(variable) }
         let context = CommandContext(options)
         if context.isDisabled {
-            if fromVariable != nil { StandardStreams.wipe(&fromVariable!) }
+            if fromVariable != nil { fromVariable!.wipe() }
             return
         }
         var bytes = try fromVariable ?? readSecret(context)
         let secret = bytes.withUnsafeBytes { Keyring.secret(copying: $0) }
-        StandardStreams.wipe(&bytes)
+        bytes.wipe()
         let keyring = try await context.open()
         try await keyring.set(secret, service: service, account: username, label: label)
     }

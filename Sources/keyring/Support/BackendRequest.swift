@@ -36,7 +36,7 @@ enum BackendRequest: Equatable {
     /// Parses a backend name.
     /// - Throws: ``CommandExit`` with status 2 for an unknown name, 4 for a backend of another system.
     init(parsing text: String) throws(CommandExit) {
-        let name = text.trimmed.lowercased()
+        let name = text.trimmedWhitespace.lowercased()
         if name == "auto" {
             self = .automatic
         } else if let kind = BackendKind(rawValue: name) {
@@ -52,14 +52,5 @@ enum BackendRequest: Equatable {
                 "unknown backend '\(text)'; use one of \(Self.names.joined(separator: ", ")) "
                     + "(Python names such as keyring.backends.SecretService.Keyring are accepted too)")
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    var trimmed: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

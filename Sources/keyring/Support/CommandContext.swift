@@ -17,7 +17,7 @@ struct CommandContext {
 
     init(_ options: Settings) {
         self.options = options
-        self.environment = ProcessEnvironment.current()
+        self.environment = SecretSettings.environment()
     }
 
     init(_ options: GlobalOptions) {

@@ -36,7 +36,7 @@ struct GitCredentialMessage {
             case "username": username = try text()
             case "password":
                 // In place: binding the array to another variable would wipe a copy.
-                if password != nil { StandardStreams.wipe(&password!) }
+                if password != nil { password!.wipe() }
                 password = Array(value)
             default: continue
             }
@@ -50,7 +50,7 @@ struct GitCredentialMessage {
 
     /// Overwrites the password.
     mutating func wipe() {
-        if password != nil { StandardStreams.wipe(&password!) }
+        if password != nil { password!.wipe() }
         password = nil
     }
 }

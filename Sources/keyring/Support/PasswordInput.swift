@@ -5,7 +5,7 @@ internal import KeyringKit
 enum PasswordInput {
     static func fromStandardInput() throws(CommandExit) -> SecureBytes {
         var bytes = try StandardStreams.readAllInput()
-        defer { StandardStreams.wipe(&bytes) }
+        defer { bytes.wipe() }
         if bytes.last == 0x0A { bytes.removeLast() }
         guard !bytes.isEmpty else {
             throw CommandExit(.usage, "--password-stdin read an empty password from standard input")

@@ -17,14 +17,14 @@ enum PasswordPrompt {
                 do {
                     second = try Terminal.readSecret(prompt: "Repeat the password: ")
                 } catch {
-                    StandardStreams.wipe(&first)
+                    first.wipe()
                     throw error
                 }
                 defer {
-                    StandardStreams.wipe(&second)
+                    second.wipe()
                 }
                 guard first == second else {
-                    StandardStreams.wipe(&first)
+                    first.wipe()
                     throw KeyringError(.locked, "the two passwords for \(subject) differ; nothing was created")
                 }
                 return first

@@ -1,4 +1,5 @@
 internal import Glibc
+internal import KeyringKit
 
 /// Standard input, output and error as raw bytes, through `read(2)` and `write(2)`: secrets
 /// pass through unchanged (binary, invalid UTF-8), and nothing is buffered past the process.
@@ -54,7 +55,7 @@ enum StandardStreams {
                 larger.withUnsafeMutableBytes { target in
                     buffer.withUnsafeBytes { source in target.copyMemory(from: source) }
                 }
-                wipe(&buffer)
+                buffer.wipe()
                 buffer = larger
             }
             let count = buffer.withUnsafeMutableBytes { raw in
@@ -63,23 +64,15 @@ enum StandardStreams {
             if count < 0 {
                 if errno == EINTR { continue }
                 let code = errno
-                wipe(&buffer)
+                buffer.wipe()
                 throw ReadError(errno: code)
             }
             if count == 0 { break }
             filled += count
         }
         let result = Array(buffer[..<filled])
-        wipe(&buffer)
+        buffer.wipe()
         return result
-    }
-
-    /// Overwrites an array's bytes with zeros and empties it.
-    static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { raw in
-            if let base = raw.baseAddress { explicit_bzero(base, raw.count) }
-        }
-        bytes.removeAll()
     }
 
     /// `write(2)` in a loop; false on error.

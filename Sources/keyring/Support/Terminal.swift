@@ -80,7 +80,7 @@ enum Terminal {
             let count = read(descriptor, &byte, 1)
             if count < 0 {
                 if errno == EINTR { continue }
-                StandardStreams.wipe(&line)
+                line.wipe()
                 throw .noTerminal
             }
             if count == 0 {
@@ -93,7 +93,7 @@ enum Terminal {
                 var larger: [UInt8] = []
                 larger.reserveCapacity(line.capacity * 2)
                 larger.append(contentsOf: line)
-                StandardStreams.wipe(&line)
+                line.wipe()
                 line = larger
             }
             line.append(byte)

@@ -2,16 +2,18 @@ internal import KeyringSystem
 import Dispatch
 
 /// The engine behind ``EncryptedFileBackend``: paths, permission checks, locking, key
-/// derivation, caching and atomic replacement. Every method except ``perform(_:)`` runs on the
-/// store's serial queue, never on the cooperative thread pool, because file I/O, `flock` waits
-/// and Argon2id block.
+/// derivation, caching and atomic replacement.
+///
+/// An actor, so the compiler checks that its state (the unwrapped keys, whether it holds a lock)
+/// is touched by one operation at a time. Its executor is a serial dispatch queue, never Swift's
+/// cooperative pool: file I/O, `flock` waits and Argon2id block the thread they run on.
 ///
 /// Argon2id never runs under the file lock: a writer derives the key of the file as it finds it
 /// (or wraps a new keyring's data key) first, then takes the lock, reads the file again and uses
 /// the key it holds if the file's key block is still the one it derived it for. If another
 /// process changed the password or created the file in between, the writer releases the lock,
 /// derives again and retries. The lock is held only to read, change, write and `fsync`.
-final class FileKeyringStore: @unchecked Sendable {
+actor FileKeyringStore {
     /// Where a password came from; wording for messages, and whether the provider may be asked again.
     enum PasswordSource: Sendable, Equatable {
         case caller, configured, environment, provider
@@ -77,8 +79,10 @@ final class FileKeyringStore: @unchecked Sendable {
     let kdf: KDFParameters
     let lockTimeoutMilliseconds: Int
 
-    private let queue = DispatchQueue(label: "swift-keyring.encrypted-file")
-    // Touched only on `queue`.
+    /// Where the store's operations run (see the type's summary).
+    private let executor = QueueExecutor(label: "swift-keyring.encrypted-file")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
     private var unlocked: [String: UnlockedKeyring] = [:]
     /// Whether this store holds a keyring's `flock` now; Argon2id must not run while it does.
     private var holdsLock = false
@@ -94,16 +98,14 @@ final class FileKeyringStore: @unchecked Sendable {
         self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
     }
 
-    /// Runs `body` on the store's queue and resumes the caller with its result.
-    func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
+    /// Runs `body` as one operation of the store, on its queue.
+    func perform<T: Sendable>(_ body: @Sendable (isolated FileKeyringStore) throws -> T) throws -> T {
+        try body(self)
     }
 
     // MARK: Paths
 
-    func path(of keyring: String) throws(KeyringError) -> String {
+    nonisolated func path(of keyring: String) throws(KeyringError) -> String {
         try directory.get() + "/" + keyring + Self.fileExtension
     }
 
@@ -621,5 +623,22 @@ final class FileKeyringStore: @unchecked Sendable {
 extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// A serial executor over a dispatch queue: an actor whose work blocks (file I/O, `flock`,
+/// Argon2id) runs on the queue's thread from libdispatch's own pool, not on Swift's cooperative
+/// pool, and the queue's threads come and go with the work.
+final class QueueExecutor: SerialExecutor {
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedSerialExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }
