@@ -3,6 +3,7 @@
 // through continuations. Swift's cooperative pool never blocks on libdbus.
 
 internal import CKeyringDBus
+internal import KeyringSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -91,21 +92,11 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         guard fd >= 0 else { throw DBusError(.connectionFailed, "could not create a wake-up descriptor (errno \(errno))") }
         wakeFD = fd
 
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(
-            &thread, nil,
-            { context in
-                let worker = Unmanaged<ConnectionWorker>.fromOpaque(context!).takeRetainedValue()
-                worker.run()
-                return nil
-            }, context)
+        let status = startDetachedThread { [self] in run() }
         guard status == 0 else {
-            Unmanaged<ConnectionWorker>.fromOpaque(context).release()
             close(fd)
             throw DBusError(.connectionFailed, "could not start the connection thread (error \(status))")
         }
-        pthread_detach(thread)
     }
 
     deinit {

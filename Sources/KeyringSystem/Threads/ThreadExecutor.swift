@@ -30,20 +30,8 @@ package final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// arithmetic, so one thread serves them all.
     package static let sessionCrypto: ThreadExecutor = {
         let executor = ThreadExecutor()
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(executor).toOpaque()
-        let status = pthread_create(
-            &thread, nil,
-            { context in
-                Unmanaged<ThreadExecutor>.fromOpaque(context!).takeRetainedValue().run()
-            }, context)
         // Without a thread of its own (no memory for one), the jobs go to the global pool.
-        guard status == 0 else {
-            Unmanaged<ThreadExecutor>.fromOpaque(context).release()
-            executor.fallBackToGlobalPool()
-            return executor
-        }
-        pthread_detach(thread)
+        if startDetachedThread({ executor.run() }) != 0 { executor.fallBackToGlobalPool() }
         return executor
     }()
 
