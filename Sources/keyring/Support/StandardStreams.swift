@@ -36,43 +36,10 @@ enum StandardStreams {
     /// - Throws: ``CommandExit`` when reading fails.
     static func readAllInput() throws(CommandExit) -> [UInt8] {
         do {
-            return try readAll(STDIN_FILENO)
+            return try DescriptorReading.read(STDIN_FILENO)
         } catch {
             throw CommandExit(.failure, "cannot read standard input: \(String(cString: strerror(error.errno)))")
         }
-    }
-
-    struct ReadError: Error { let errno: Int32 }
-
-    /// Reads a descriptor to end of file. Grows by doubling and wipes every buffer it leaves
-    /// behind, so no stray copy of a secret stays in freed memory.
-    static func readAll(_ descriptor: Int32) throws(ReadError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var filled = 0
-        while true {
-            if filled == buffer.count {
-                var larger = [UInt8](repeating: 0, count: buffer.count * 2)
-                larger.withUnsafeMutableBytes { target in
-                    buffer.withUnsafeBytes { source in target.copyMemory(from: source) }
-                }
-                buffer.wipe()
-                buffer = larger
-            }
-            let count = buffer.withUnsafeMutableBytes { raw in
-                read(descriptor, raw.baseAddress! + filled, raw.count - filled)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                buffer.wipe()
-                throw ReadError(errno: code)
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        let result = Array(buffer[..<filled])
-        buffer.wipe()
-        return result
     }
 
     /// `write(2)` in a loop; false on error.

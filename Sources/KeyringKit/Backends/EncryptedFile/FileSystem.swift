@@ -1,3 +1,4 @@
+internal import KeyringSystem
 // The one file in KeyringKit that makes file-system system calls (open, flock, fsync, rename,
 // lstat, ...). Everything above works with Swift types and `SystemCallError`.
 
@@ -58,46 +59,22 @@ final class FileDescriptor {
         return FileStatus(raw)
     }
 
-    /// Reads to end of file (`read(2)` in a loop).
+    /// Reads to end of file, failing with `EFBIG` past `limit` bytes (``DescriptorReading``).
     func readAll(sizeHint: Int, limit: Int) throws(SystemCallError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: max(sizeHint, 0) + 1)
-        var filled = 0
-        while true {
-            if filled == bytes.count {
-                guard bytes.count <= limit else { throw SystemCallError(call: "read", path: path, errno: EFBIG) }
-                bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 4096)))
-            }
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(raw, buffer.baseAddress! + filled, buffer.count - filled)
-            }
-            if count < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemCallError(call: "read", path: path, errno: Glibc.errno)
-            }
-            if count == 0 { break }
-            filled += count
+        do {
+            return try DescriptorReading.read(raw, sizeHint: sizeHint, limit: limit)
+        } catch {
+            throw SystemCallError(call: "read", path: path, errno: error.errno)
         }
-        bytes.removeSubrange(filled...)
-        return bytes
     }
 
-    /// Reads up to `count` bytes, fewer only at end of file.
+    /// Reads up to `count` bytes, fewer only at end of file (``DescriptorReading``).
     func read(upTo count: Int) throws(SystemCallError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(raw, buffer.baseAddress! + filled, count - filled)
-            }
-            if got < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemCallError(call: "read", path: path, errno: Glibc.errno)
-            }
-            if got == 0 { break }
-            filled += got
+        do {
+            return try DescriptorReading.read(raw, count: count, sizeHint: count)
+        } catch {
+            throw SystemCallError(call: "read", path: path, errno: error.errno)
         }
-        bytes.removeSubrange(filled...)
-        return bytes
     }
 
     /// Writes every byte (`write(2)` in a loop).
