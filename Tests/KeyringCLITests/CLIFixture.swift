@@ -45,8 +45,7 @@ final class CLIFixture: Sendable {
     /// - Parameter prompter: for the Secret Service, the bus name gnome-keyring sends its prompts to.
     init(_ backend: CLIBackend, prompter: String? = nil) throws {
         self.backend = backend
-        directory = URL(fileURLWithPath: NSTemporaryDirectory(), isDirectory: true)
-            .appendingPathComponent("keyring-cli-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        directory = URL(fileURLWithPath: try TemporaryDirectory.create(prefix: "cli"), isDirectory: true)
         for sub in ["home", "data", "config", "runtime", "bin"] {
             try FileManager.default.createDirectory(
                 at: directory.appendingPathComponent(sub), withIntermediateDirectories: true,

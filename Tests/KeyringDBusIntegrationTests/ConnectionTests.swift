@@ -505,9 +505,7 @@ struct ConnectionTests {
     @Test func waitingForABusThatNeverAnswersTheHandshakeTakesNoCPU() async throws {
         // A socket that accepts connections (the kernel's backlog) and never reads from them:
         // libdbus has written its AUTH line and waits to read the answer, with Hello queued.
-        var template = Array("/tmp/swift-keyring-silent-bus.XXXXXX".utf8CString)
-        let directory = try #require(
-            template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let directory = try TemporaryDirectory.create(prefix: "silent-bus")
         let path = directory + "/bus"
         defer {
             unlink(path)

@@ -21,48 +21,24 @@ enum PythonOracleError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs `script` with `/usr/bin/env python3 -c`, feeding `input` on stdin, and returns stdout.
-///
-/// Input and output go through temporary files, so neither side can block on a full pipe.
+/// Runs `script` with `/usr/bin/env python3 -c`, feeding `input` on stdin, and returns stdout
+/// (TestSupport's `runProcess`, which reads both pipes as they fill).
 /// - Throws: ``PythonOracleError`` when Python is missing, fails, or takes longer than
-///   `deadline` seconds (it is then terminated).
+///   `deadline` seconds (it is then killed).
 func runPython(script: String, input: String, deadline: Double = 120) throws -> String {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("swift-keyring-python-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let inputURL = directory.appendingPathComponent("in.txt")
-    let outputURL = directory.appendingPathComponent("out.txt")
-    let errorURL = directory.appendingPathComponent("err.txt")
-    try Data(input.utf8).write(to: inputURL)
-    try Data().write(to: outputURL)
-    try Data().write(to: errorURL)
-
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
-    process.standardInput = try FileHandle(forReadingFrom: inputURL)
-    process.standardOutput = try FileHandle(forWritingTo: outputURL)
-    process.standardError = try FileHandle(forWritingTo: errorURL)
+    let result: ProcessResult
     do {
-        try process.run()
+        result = try runProcess(
+            "/usr/bin/env", ["python3", "-c", script], environment: ProcessInfo.processInfo.environment,
+            stdin: Array(input.utf8), timeout: .milliseconds(Int64(deadline * 1000)))
     } catch {
         throw PythonOracleError.notAvailable("\(error)")
     }
-    let start = Date()
-    while process.isRunning {
-        if Date().timeIntervalSince(start) > deadline {
-            process.terminate()
-            process.waitUntilExit()
-            throw PythonOracleError.timedOut(seconds: deadline)
-        }
-        Thread.sleep(forTimeInterval: 0.01)
-    }
-    let stderr = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
-    switch process.terminationStatus {
-    case 0: return try String(contentsOf: outputURL, encoding: .utf8)
-    case 127: throw PythonOracleError.notAvailable(stderr)
-    case let status: throw PythonOracleError.failed(status: status, stderr: stderr)
+    if result.timedOut { throw PythonOracleError.timedOut(seconds: deadline) }
+    switch result.status {
+    case 0: return result.stdoutText
+    case 127: throw PythonOracleError.notAvailable(result.stderrText)
+    case let status: throw PythonOracleError.failed(status: status, stderr: result.stderrText)
     }
 }
 

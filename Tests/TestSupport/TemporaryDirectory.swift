@@ -1,21 +1,35 @@
 import Foundation
 import Glibc
 
-/// A fresh mode-0700 directory under the system temporary directory, removed when released.
-/// Every test makes its own, so tests running in parallel share nothing.
+/// A fresh mode-0700 directory, removed when released. Every test makes its own, so tests
+/// running in parallel share nothing. The one way the tests make temporary directories.
 public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
 
-    public init() throws {
-        var template = Array((NSTemporaryDirectory() + "/swift-keyring-tests.XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        path = String(cString: made)
+    /// A new directory named `swift-keyring-PREFIX.XXXXXX`, owned by this value.
+    public init(prefix: String = "tests") throws {
+        path = try Self.create(prefix: prefix)
     }
 
     /// The keyring directory inside: not created, so the backend creates it.
     public var keyrings: String { path + "/keyrings" }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Makes a new, empty mode-0700 directory, which the caller removes. Its path is short enough
+    /// for a unix socket inside it (at most ~100 bytes) and has only the characters
+    /// dbus-fixtures/start-bus accepts: `$TMPDIR` when it is such a path, else `/tmp`.
+    public static func create(prefix: String) throws -> String {
+        var base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-")
+        if base.count > 60 || !base.hasPrefix("/") || !base.allSatisfy(allowed.contains) { base = "/tmp" }
+        var template = Array("\(base)/swift-keyring-\(prefix).XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestSupportError("mkdtemp in \(base) failed: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
 }
 
 /// File helpers for tests that damage keyring files on purpose.

@@ -53,7 +53,7 @@ public final class TestBus: Sendable {
         prompter: String? = nil,
         locked: Bool = false
     ) throws -> TestBus {
-        let directory = try makeTemporaryDirectory()
+        let directory = URL(fileURLWithPath: try TemporaryDirectory.create(prefix: "bus"), isDirectory: true)
         var arguments = [directory.path, "--watch", String(getpid())]
         if keyring { arguments += ["--keyring", "--password", password] }
         if let prompter { arguments += ["--prompter", prompter] }
@@ -204,16 +204,4 @@ public final class TestBus: Sendable {
         return values
     }
 
-    /// A new, empty directory with a path short enough for a unix socket inside it.
-    private static func makeTemporaryDirectory() throws -> URL {
-        var base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        // start-bus accepts these characters only, and a unix socket path has at most ~100 bytes.
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-")
-        if base.count > 60 || !base.hasPrefix("/") || !base.allSatisfy(allowed.contains) { base = "/tmp" }
-        var template = Array("\(base)/swift-keyring-bus.XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw TestSupportError("mkdtemp in \(base) failed: \(String(cString: strerror(errno)))")
-        }
-        return URL(fileURLWithPath: String(cString: made), isDirectory: true)
-    }
 }
