@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The settings file `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
 ///
@@ -28,10 +27,15 @@ struct BackendConfiguration: Sendable, Equatable {
 
     /// Reads and parses a configuration file; `nil` when it does not exist.
     static func load(path: String) throws(KeyringError) -> BackendConfiguration? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        let bytes: [UInt8]
+        do {
+            guard let read = try FileSystem.readSmallFile(path, limit: 1 << 20) else { return nil }
+            bytes = read
+        } catch {
             throw KeyringError(.noStorageAccess, "cannot read the configuration file \(path)", underlying: error)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw KeyringError(.invalidArgument, "the configuration file \(path) is not UTF-8 text")
         }
         return try parse(text, path: path)
     }

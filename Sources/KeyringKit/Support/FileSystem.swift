@@ -145,6 +145,20 @@ enum FileSystem {
         throw SystemCallError(call: "open", path: path, errno: Glibc.errno)
     }
 
+    /// The whole of a small file a person edits (a configuration file), following symbolic
+    /// links as editors and dotfile managers expect; `nil` when it does not exist. Only regular
+    /// files are read, at most `limit` bytes.
+    static func readSmallFile(_ path: String, limit: Int) throws(SystemCallError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            if Glibc.errno == ENOENT || Glibc.errno == ENOTDIR { return nil }
+            throw SystemCallError(call: "open", path: path, errno: Glibc.errno)
+        }
+        let file = FileDescriptor(raw: fd, path: path)
+        guard try file.status().isRegularFile else { throw SystemCallError(call: "open", path: path, errno: EINVAL) }
+        return try file.readAll(sizeHint: 4096, limit: limit)
+    }
+
     /// Creates a new file that must not exist yet (`open(O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode)`).
     static func createExclusive(_ path: String, mode: UInt32) throws(SystemCallError) -> FileDescriptor {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
