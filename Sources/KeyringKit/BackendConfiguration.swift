@@ -1,4 +1,3 @@
-
 /// The settings file `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
 ///
 /// One `key = value` per line; `#` starts a comment; blank lines are ignored. Keys:
