@@ -40,7 +40,7 @@ public struct BackendSelection: Sendable {
     }
 
     /// What ``choose()`` will probably need, started ahead of time: the Secret Service's
-    /// connection and session, or only the session's key pair (``SecretServicePreparation``).
+    /// connection and session, or only the session's key pair (`SecretServicePreparation`).
     ///
     /// A short-lived program makes one first thing (``prepare(backend:environment:)``) and puts
     /// it in the selection it makes later; the choice then finds the session under way. It
@@ -109,6 +109,9 @@ public struct BackendSelection: Sendable {
 
     /// The backend the program insists on, or `nil` to look at the environment and configuration.
     public var backend: BackendKind?
+    /// Who chose ``backend``, for messages and `diagnose` ("chosen by the program" unless the
+    /// program says, for example "-b file" when its user chose on the command line).
+    public var backendOrigin = "chosen by the program"
     /// The environment read for `KEYRING_BACKEND`, `KEYRING_NO_FALLBACK`, XDG paths, secrets and passwords.
     public var environment: [String: String]
     /// The configuration file, or `nil` when there is none to read.
@@ -149,7 +152,7 @@ public struct BackendSelection: Sendable {
     ///   Service is reachable and fallback is refused.
     public func choose() async throws(KeyringError) -> Choice {
         if let backend {
-            return try await make(backend, because: "chosen by the program")
+            return try await make(backend, because: backendOrigin)
         }
         if let name = environment["KEYRING_BACKEND"], !name.trimmedWhitespace.isEmpty,
             name.trimmedWhitespace.lowercased() != "auto"
@@ -168,8 +171,8 @@ public struct BackendSelection: Sendable {
             if try refusesFallback(configuration) {
                 throw KeyringError(
                     .noStorageAccess,
-                    "no Secret Service is reachable (\(error.message)) and fallback is refused by "
-                        + "KEYRING_NO_FALLBACK or `fallback = false`; start a keyring daemon, or set KEYRING_BACKEND=file",
+                    "no Secret Service is reachable (\(error.message)), and fallback to the encrypted file is "
+                        + "refused by KEYRING_NO_FALLBACK or `fallback = false`; or set KEYRING_BACKEND=file",
                     underlying: error)
             }
             return Choice(
@@ -178,7 +181,7 @@ public struct BackendSelection: Sendable {
         }
     }
 
-    /// Diagnoses every built-in backend, in the order of ``BackendKind/allCases``. Never throws.
+    /// Diagnoses every built-in backend, in the order of `BackendKind.allCases`. Never throws.
     public func diagnose() async -> [BackendDiagnosis] {
         var results: [BackendDiagnosis] = []
         for kind in BackendKind.allCases {
@@ -215,7 +218,7 @@ public struct BackendSelection: Sendable {
                 throw KeyringError(
                     .noStorageAccess,
                     "the secret-service backend was chosen (\(reason)) but cannot be used: \(error.message); "
-                        + "start a keyring daemon or choose another backend",
+                        + "or choose another backend",
                     underlying: error)
             }
         case .file: return Choice(backend: fileBackend(), kind: kind, reason: reason)

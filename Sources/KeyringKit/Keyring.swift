@@ -78,7 +78,7 @@ public struct Keyring: Sendable {
     }
 
     /// Reads a secret as bytes. The array is ordinary memory; prefer ``get(service:account:)``
-    /// to keep the value in ``SecureBytes``.
+    /// to keep the value in `SecureBytes`.
     /// - Parameters:
     ///   - service: The service.
     ///   - account: The account.

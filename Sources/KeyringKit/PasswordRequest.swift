@@ -41,7 +41,7 @@ public typealias PasswordProvider = @Sendable (PasswordRequest) async throws -> 
 
 extension Keyring {
     /// Makes a ``PasswordProvider`` from a function that reads a password into an ordinary
-    /// array (a terminal prompt): the array is copied into ``SecureBytes`` and wiped.
+    /// array (a terminal prompt): the array is copied into `SecureBytes` and wiped.
     /// - Parameter read: Returns the password bytes, or `nil` when the user gave none.
     public static func passwordProvider(
         _ read: @escaping @Sendable (PasswordRequest) throws -> [UInt8]?

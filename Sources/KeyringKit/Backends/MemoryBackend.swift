@@ -6,7 +6,7 @@ public import KeyringSystem
 /// Supports keyrings: the default keyring `default` exists from the start; others are made with
 /// ``createKeyring(_:password:)``. A keyring created with a password can be locked and is
 /// unlocked only with that password; one created without a password unlocks with any.
-/// Secrets are held in ``SecureBytes``. Never chosen automatically: only by name.
+/// Secrets are held in `SecureBytes`. Never chosen automatically: only by name.
 public actor MemoryBackend: KeyringBackend {
     private struct Key: Hashable {
         let service: String

@@ -30,7 +30,7 @@ public struct SecretServiceBackend: KeyringBackend {
     }
 
     /// Closes the client's connection once the daemon has answered what it must
-    /// (``SecretServiceClient/close()``); the next call reconnects.
+    /// (`SecretServiceClient.close()`); the next call reconnects.
     public func close() async {
         await client.close()
     }
@@ -83,9 +83,9 @@ public struct SecretServiceBackend: KeyringBackend {
             for attempt in 1... {
                 let existing = try await collection.searchItems(attributes)
                 if existing.isEmpty {
-                    let created = try await collection.createItem(
+                    try await collection.createItem(
                         label: label, attributes: writeAttributes(service: service, account: account), secret: secret)
-                    try await Self.settleConcurrentCreations(of: attributes, in: collection, created: created)
+                    try await Self.settleConcurrentCreations(of: attributes, in: collection)
                     return
                 }
                 do {
@@ -112,9 +112,7 @@ public struct SecretServiceBackend: KeyringBackend {
     /// deleted, and any later one is deleted by its own creator's second search at the latest,
     /// so once every writer has returned exactly one item is left, holding one of the values
     /// written (the kept item's, or a later update's).
-    static func settleConcurrentCreations(
-        of attributes: [String: String], in collection: SecretCollection, created: SecretItem
-    ) async throws {
+    static func settleConcurrentCreations(of attributes: [String: String], in collection: SecretCollection) async throws {
         let items = try await collection.searchItems(attributes)
         guard items.count > 1, let kept = items.min(by: { creationOrder($0.path.rawValue, $1.path.rawValue) }) else { return }
         for item in items where item != kept {

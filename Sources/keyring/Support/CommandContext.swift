@@ -62,9 +62,11 @@ struct CommandContext {
         var environment = self.environment
         // The Secret Service backend reads this: a locked collection fails at once, no prompt.
         if !serviceMayPrompt { environment["KEYRING_NO_PROMPT"] = "1" }
-        return BackendSelection(
+        var selection = BackendSelection(
             backend: kind, environment: environment,
             passwordProvider: mayPrompt ? PasswordPrompt.provider : nil, preparation: CommandSession.takePreparation())
+        if let name = options.backend { selection.backendOrigin = "-b \(name)" }
+        return selection
     }
 
     /// Opens the keyring named by `--keyring` (or `override`) in the chosen backend.

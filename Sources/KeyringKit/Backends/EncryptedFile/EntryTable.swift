@@ -10,7 +10,7 @@ internal import KeyringSystem
 ///           secret: len+bytes }
 /// ```
 /// Services, accounts and labels are metadata and live in ordinary `String`s; secrets stay in
-/// ``SecureBytes``. Serialization writes straight into one ``SecureBytes`` buffer sized up front,
+/// `SecureBytes`. Serialization writes straight into one `SecureBytes` buffer sized up front,
 /// so no growing array leaves copies of secrets behind.
 struct EntryTable: Sendable {
     struct Key: Hashable, Sendable {
