@@ -102,7 +102,10 @@ struct PromptTests {
             try await Task.sleep(for: .milliseconds(300))
             task.cancel()
             let result = await task.result
-            #expect(throws: CancellationError.self) { try result.get() }
+            // Typed throws: cancellation is the client's own error, code .cancelled.
+            #expect {
+                try result.get()
+            } throws: { ($0 as? SecretServiceError)?.code == .cancelled }
             try await Task.sleep(for: .milliseconds(200))
             #expect(await f.daemonAnswers())
         }

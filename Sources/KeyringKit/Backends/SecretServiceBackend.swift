@@ -118,7 +118,7 @@ public struct SecretServiceBackend: KeyringBackend {
         for item in items where item != kept {
             do {
                 try await item.delete()
-            } catch let error as SecretServiceError where error.code == .noSuchObject {
+            } catch let error where error.code == .noSuchObject {
                 continue  // another writer deleted it first
             }
         }
@@ -339,6 +339,7 @@ public struct SecretServiceBackend: KeyringBackend {
         case .alreadyExists: code = .alreadyExists
         case .notSupported: code = .unsupported
         case .invalidArgument: code = .invalidArgument
+        case .cancelled: code = .cancelled
         default: code = .backendFailure
         }
         return KeyringError(code, error.message, underlying: error)

@@ -35,7 +35,7 @@ public struct SecretCollection: Sendable {
 
     /// The collection's properties (`GetAll`).
     /// - Throws: ``SecretServiceError`` `.noSuchObject` when it does not exist.
-    public func info() async throws -> Info {
+    public func info() async throws(SecretServiceError) -> Info {
         let properties = try await client.perform("reading \(what)") { state in
             try await CollectionProxy(connection: state.connection, path: path).properties()
         }
@@ -52,40 +52,42 @@ public struct SecretCollection: Sendable {
     }
 
     /// The label (property `Label`).
-    public func label() async throws -> String {
+    public func label() async throws(SecretServiceError) -> String {
         try await property("Label") { try $0.asString() }
     }
 
     /// Renames the collection (writes `Label`).
     /// - Throws: ``SecretServiceError``.
-    public func setLabel(_ label: String) async throws {
+    public func setLabel(_ label: String) async throws(SecretServiceError) {
         try await client.perform("renaming \(what)") { state in
             try await CollectionProxy(connection: state.connection, path: path).setLabel(label)
         }
     }
 
     /// Whether the collection is locked (property `Locked`).
-    public func isLocked() async throws -> Bool {
+    public func isLocked() async throws(SecretServiceError) -> Bool {
         try await property("Locked") { try $0.asBool() }
     }
 
     /// Creation time, seconds since the Unix epoch (property `Created`).
-    public func created() async throws -> UInt64 {
+    public func created() async throws(SecretServiceError) -> UInt64 {
         try await property("Created") { try $0.asUInt64() }
     }
 
     /// Last modification time, seconds since the Unix epoch (property `Modified`).
-    public func modified() async throws -> UInt64 {
+    public func modified() async throws(SecretServiceError) -> UInt64 {
         try await property("Modified") { try $0.asUInt64() }
     }
 
     /// The items (property `Items`).
-    public func items() async throws -> [SecretItem] {
+    public func items() async throws(SecretServiceError) -> [SecretItem] {
         try await property("Items") { try $0.asObjectPaths() }.map { SecretItem(client: client, path: $0) }
     }
 
     /// Property `name`, converted by `read` (whose type mismatch is the daemon's protocol violation).
-    private func property<T: Sendable>(_ name: String, _ read: @Sendable (DBusValue) throws -> T) async throws -> T {
+    private func property<T: Sendable>(_ name: String, _ read: @Sendable (DBusValue) throws -> T) async throws(SecretServiceError)
+        -> T
+    {
         try await client.perform("reading \(name) of \(what)") { state in
             try read(try await CollectionProxy(connection: state.connection, path: path).property(name))
         }
@@ -93,7 +95,7 @@ public struct SecretCollection: Sendable {
 
     /// Items in this collection whose attributes include `attributes` (`SearchItems`).
     /// - Throws: ``SecretServiceError``.
-    public func searchItems(_ attributes: [String: String]) async throws -> [SecretItem] {
+    public func searchItems(_ attributes: [String: String]) async throws(SecretServiceError) -> [SecretItem] {
         try await client.perform("searching \(what)") { state in
             try await CollectionProxy(connection: state.connection, path: path).searchItems(attributes)
         }.map { SecretItem(client: client, path: $0) }
@@ -106,7 +108,8 @@ public struct SecretCollection: Sendable {
     /// safe way to update one entry.
     /// - Throws: ``SecretServiceError`` `.locked` when the collection is locked.
     @discardableResult
-    public func createItem(label: String, attributes: [String: String], secret: Secret, replace: Bool = false) async throws
+    public func createItem(label: String, attributes: [String: String], secret: Secret, replace: Bool = false)
+        async throws(SecretServiceError)
         -> SecretItem
     {
         let collectionPath = path
@@ -133,7 +136,8 @@ public struct SecretCollection: Sendable {
     /// - Returns: the item written.
     /// - Throws: ``SecretServiceError``.
     @discardableResult
-    public func store(label: String, attributes: [String: String], secret: Secret) async throws -> SecretItem {
+    public func store(label: String, attributes: [String: String], secret: Secret) async throws(SecretServiceError) -> SecretItem
+    {
         let exact = try await exactMatches(attributes)
         guard !exact.isEmpty else {
             return try await createItem(label: label, attributes: attributes, secret: secret)
@@ -149,7 +153,7 @@ public struct SecretCollection: Sendable {
     /// the daemon added by itself (gnome-keyring adds one to items stored without) is ignored
     /// unless `attributes` names a schema.
     /// - Throws: ``SecretServiceError``.
-    public func exactMatches(_ attributes: [String: String]) async throws -> [SecretItem] {
+    public func exactMatches(_ attributes: [String: String]) async throws(SecretServiceError) -> [SecretItem] {
         var exact: [SecretItem] = []
         for item in try await searchItems(attributes) {
             var found = try await item.attributes()
@@ -161,7 +165,7 @@ public struct SecretCollection: Sendable {
 
     /// Deletes the collection and its items (`Delete`), completing a prompt if the daemon asks.
     /// - Throws: ``SecretServiceError``.
-    public func delete() async throws {
+    public func delete() async throws(SecretServiceError) {
         try await client.perform("deleting \(what)") { state in
             let prompt = try await CollectionProxy(connection: state.connection, path: path).delete()
             _ = try await client.completePrompt(
@@ -172,12 +176,12 @@ public struct SecretCollection: Sendable {
     }
 
     /// Locks the collection.
-    public func lock() async throws {
+    public func lock() async throws(SecretServiceError) {
         try await client.lock([path])
     }
 
     /// Unlocks the collection, prompting if the policy allows.
-    public func unlock() async throws {
+    public func unlock() async throws(SecretServiceError) {
         try await client.unlock([path])
     }
 }

@@ -49,7 +49,7 @@ public struct SecretItem: Sendable {
 
     /// The item's properties (`GetAll`).
     /// - Throws: ``SecretServiceError`` `.noSuchObject` when it does not exist.
-    public func info() async throws -> Info {
+    public func info() async throws(SecretServiceError) -> Info {
         let properties = try await client.perform("reading \(what)") { state in
             try await ItemProxy(connection: state.connection, path: path).properties()
         }
@@ -60,68 +60,71 @@ public struct SecretItem: Sendable {
         }
     }
 
-    private func property(_ name: String) async throws -> DBusValue {
+    private func property(_ name: String) async throws(SecretServiceError) -> DBusValue {
         try await client.perform("reading \(name) of \(what)") { state in
             try await ItemProxy(connection: state.connection, path: path).property(name)
         }
     }
 
-    private func setProperty(_ name: String, _ value: DBusValue) async throws {
+    private func setProperty(_ name: String, _ value: DBusValue) async throws(SecretServiceError) {
         try await client.perform("writing \(name) of \(what)") { state in
             try await ItemProxy(connection: state.connection, path: path).setProperty(name, value)
         }
     }
 
     /// The attributes (property `Attributes`). In a locked collection values may come back hashed.
-    public func attributes() async throws -> [String: String] {
-        do { return try await property("Attributes").asStringDictionary() } catch let error as DBusError {
+    public func attributes() async throws(SecretServiceError) -> [String: String] {
+        let value = try await property("Attributes")
+        do { return try value.asStringDictionary() } catch {
             throw SecretServiceError.translating(error, "reading attributes of \(what)")
         }
     }
 
     /// Replaces the attributes (writes `Attributes`).
-    public func setAttributes(_ attributes: [String: String]) async throws {
+    public func setAttributes(_ attributes: [String: String]) async throws(SecretServiceError) {
         try await setProperty("Attributes", .stringDictionary(attributes))
     }
 
     /// The label (property `Label`).
-    public func label() async throws -> String {
-        do { return try await property("Label").asString() } catch let error as DBusError {
+    public func label() async throws(SecretServiceError) -> String {
+        let value = try await property("Label")
+        do { return try value.asString() } catch {
             throw SecretServiceError.translating(error, "reading the label of \(what)")
         }
     }
 
     /// Changes the label (writes `Label`).
-    public func setLabel(_ label: String) async throws {
+    public func setLabel(_ label: String) async throws(SecretServiceError) {
         try await setProperty("Label", .string(label))
     }
 
     /// Whether the item is locked (property `Locked`).
-    public func isLocked() async throws -> Bool {
-        do { return try await property("Locked").asBool() } catch let error as DBusError {
+    public func isLocked() async throws(SecretServiceError) -> Bool {
+        let value = try await property("Locked")
+        do { return try value.asBool() } catch {
             throw SecretServiceError.translating(error, "reading Locked of \(what)")
         }
     }
 
     /// Creation time, seconds since the Unix epoch.
-    public func created() async throws -> UInt64 {
+    public func created() async throws(SecretServiceError) -> UInt64 {
         try await info().created
     }
 
     /// Last modification time, seconds since the Unix epoch.
-    public func modified() async throws -> UInt64 {
+    public func modified() async throws(SecretServiceError) -> UInt64 {
         try await info().modified
     }
 
     /// The secret, decrypted (`GetSecret`).
     /// - Throws: ``SecretServiceError`` `.locked` when the item is locked, `.noSuchObject` when it is gone.
-    public func secret() async throws -> Secret {
+    public func secret() async throws(SecretServiceError) -> Secret {
         try await client.perform("reading the secret of \(what)") { try await $0.secret(of: path) }
     }
 
     /// Replaces the secret and its content type (`SetSecret`).
     /// - Throws: ``SecretServiceError`` `.locked` when the item is locked.
-    public func setSecret(_ secret: Secret) async throws {
+    public func setSecret(_ secret: Secret) async throws(SecretServiceError) {
         try await client.perform("writing the secret of \(what)") { state in
             try await ItemProxy(connection: state.connection, path: path).setSecret(try await state.session().encode(secret))
         }
@@ -129,7 +132,7 @@ public struct SecretItem: Sendable {
 
     /// Deletes the item (`Delete`), completing a prompt if the daemon asks.
     /// - Throws: ``SecretServiceError``.
-    public func delete() async throws {
+    public func delete() async throws(SecretServiceError) {
         try await client.perform("deleting \(what)") { state in
             let prompt = try await ItemProxy(connection: state.connection, path: path).delete()
             _ = try await client.completePrompt(

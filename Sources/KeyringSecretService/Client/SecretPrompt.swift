@@ -18,8 +18,8 @@ public struct SecretPrompt: Sendable {
     /// - Parameter timeout: how long the user may take; the client's prompt timeout when `nil`.
     /// - Returns: the prompt's result (`o` for creations, `ao` for unlock/lock/delete).
     /// - Throws: ``SecretServiceError`` `.promptDismissed`, `.promptTimedOut`, `.serviceVanished`;
-    ///   `CancellationError` when the task is cancelled.
-    public func complete(timeout: Duration? = nil) async throws -> DBusValue {
+    ///   `.cancelled` when the task is cancelled.
+    public func complete(timeout: Duration? = nil) async throws(SecretServiceError) -> DBusValue {
         let proxy = PromptProxy(connection: connection, path: path)
         let what = "waiting for the Secret Service prompt \(path)"
         do {
@@ -81,7 +81,7 @@ public struct SecretPrompt: Sendable {
 
     /// Dismisses the prompt (`Dismiss()`). Avoid on an Unlock prompt that is being shown (see above).
     /// - Throws: ``SecretServiceError``.
-    public func dismiss() async throws {
+    public func dismiss() async throws(SecretServiceError) {
         do {
             try await PromptProxy(connection: connection, path: path).dismiss()
         } catch {

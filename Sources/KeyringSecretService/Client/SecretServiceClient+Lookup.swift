@@ -16,7 +16,7 @@ extension SecretServiceClient {
     /// is read directly, and the result is used only if no Secret Service signal (an item
     /// created, changed or deleted, a collection locked) arrived since the search that found it.
     /// - Throws: ``SecretServiceError`` `.locked` when only locked items match and prompts are disabled.
-    public func lookup(_ attributes: [String: String]) async throws -> Secret? {
+    public func lookup(_ attributes: [String: String]) async throws(SecretServiceError) -> Secret? {
         if let cached = lookupCache[attributes], let secret = await readCached(cached) { return secret }
         let repeated = lookupCache.keys.contains(attributes)
         lookupCache[attributes] = nil

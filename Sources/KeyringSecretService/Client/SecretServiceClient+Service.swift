@@ -6,7 +6,7 @@ public import KeyringSystem
 extension SecretServiceClient {
     /// Every collection (property `Collections`).
     /// - Throws: ``SecretServiceError``.
-    public func collections() async throws -> [SecretCollection] {
+    public func collections() async throws(SecretServiceError) -> [SecretCollection] {
         try await perform("listing collections") { state in
             try await ServiceProxy(connection: state.connection).collections()
         }.map { SecretCollection(client: self, path: $0) }
@@ -14,7 +14,7 @@ extension SecretServiceClient {
 
     /// The collection an alias points to (`ReadAlias`), or `nil` when the alias is not set.
     /// - Throws: ``SecretServiceError``.
-    public func collection(alias: String) async throws -> SecretCollection? {
+    public func collection(alias: String) async throws(SecretServiceError) -> SecretCollection? {
         let path = try await perform("reading alias '\(alias)'") { state in
             try await ServiceProxy(connection: state.connection).readAlias(alias)
         }
@@ -23,7 +23,7 @@ extension SecretServiceClient {
 
     /// Points an alias at a collection, or removes it with `nil` (`SetAlias`).
     /// - Throws: ``SecretServiceError``.
-    public func setAlias(_ alias: String, to collection: SecretCollection?) async throws {
+    public func setAlias(_ alias: String, to collection: SecretCollection?) async throws(SecretServiceError) {
         try await perform("setting alias '\(alias)'") { state in
             try await ServiceProxy(connection: state.connection).setAlias(alias, collection: collection?.path ?? .root)
         }
@@ -32,7 +32,7 @@ extension SecretServiceClient {
     /// The default collection: the `default` alias, else the `login` collection.
     /// - Throws: ``SecretServiceError`` `.noDefaultCollection` when neither exists (a fresh or odd
     ///   setup); ``createCollection(label:alias:)`` with alias `default` makes one.
-    public func defaultCollection() async throws -> SecretCollection {
+    public func defaultCollection() async throws(SecretServiceError) -> SecretCollection {
         if let collection = try await collection(alias: "default") { return collection }
         let paths = try await perform("listing collections") { state in
             try await ServiceProxy(connection: state.connection).collections()
@@ -51,7 +51,7 @@ extension SecretServiceClient {
     ///   - alias: an alias to point at it (`"default"`), or `""`.
     /// - Throws: ``SecretServiceError`` `.promptRequired` when prompts are not allowed, `.promptDismissed`,
     ///   `.promptTimedOut`.
-    public func createCollection(label: String, alias: String = "") async throws -> SecretCollection {
+    public func createCollection(label: String, alias: String = "") async throws(SecretServiceError) -> SecretCollection {
         let path = try await perform("creating collection '\(label)'") { state -> DBusObjectPath in
             let (path, prompt) = try await ServiceProxy(connection: state.connection).createCollection(
                 properties: ["org.freedesktop.Secret.Collection.Label": .string(label)], alias: alias)
@@ -70,7 +70,9 @@ extension SecretServiceClient {
 
     /// Items whose attributes include `attributes`, in every collection (`SearchItems`).
     /// - Throws: ``SecretServiceError``.
-    public func searchItems(_ attributes: [String: String]) async throws -> (unlocked: [SecretItem], locked: [SecretItem]) {
+    public func searchItems(_ attributes: [String: String]) async throws(SecretServiceError) -> (
+        unlocked: [SecretItem], locked: [SecretItem]
+    ) {
         let (unlocked, locked) = try await perform("searching items") { state in
             try await ServiceProxy(connection: state.connection).searchItems(attributes)
         }
@@ -88,7 +90,7 @@ extension SecretServiceClient {
     ///   (deleted since the search that found it).
     /// - Throws: ``SecretServiceError``: the first failure other than a missing item, once
     ///   every call in flight has been answered.
-    public func infos(of items: [SecretItem]) async throws -> [SecretItem.Info?] {
+    public func infos(of items: [SecretItem]) async throws(SecretServiceError) -> [SecretItem.Info?] {
         guard !items.isEmpty else { return [] }
         return try await perform("reading \(items.count) items") { state in
             var infos = [SecretItem.Info?](repeating: nil, count: items.count)
@@ -127,7 +129,9 @@ extension SecretServiceClient {
     /// prompt themselves.
     /// - Returns: what was unlocked at once, and the prompt for the rest (or `nil`).
     /// - Throws: ``SecretServiceError``.
-    public func requestUnlock(_ objects: [DBusObjectPath]) async throws -> (unlocked: [DBusObjectPath], prompt: SecretPrompt?) {
+    public func requestUnlock(_ objects: [DBusObjectPath]) async throws(SecretServiceError) -> (
+        unlocked: [DBusObjectPath], prompt: SecretPrompt?
+    ) {
         try await perform("unlocking") { state in
             let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
             return (done, prompt == .root ? nil : self.prompt(prompt, state))
@@ -139,7 +143,7 @@ extension SecretServiceClient {
     /// - Throws: ``SecretServiceError`` `.locked` (naming the object and how to unlock it) when a
     ///   prompt is needed and prompts are disabled; `.promptDismissed`; `.promptTimedOut`.
     @discardableResult
-    public func unlock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
+    public func unlock(_ objects: [DBusObjectPath]) async throws(SecretServiceError) -> [DBusObjectPath] {
         try await perform("unlocking") { state in
             let (done, prompt) = try await ServiceProxy(connection: state.connection).unlock(objects)
             let names = objects.map { SecretServiceClient.displayName($0) }.joined(separator: ", ")
@@ -168,7 +172,7 @@ extension SecretServiceClient {
     /// - Returns: the objects now locked.
     /// - Throws: ``SecretServiceError``.
     @discardableResult
-    public func lock(_ objects: [DBusObjectPath]) async throws -> [DBusObjectPath] {
+    public func lock(_ objects: [DBusObjectPath]) async throws(SecretServiceError) -> [DBusObjectPath] {
         try await perform("locking") { state in
             let (done, prompt) = try await ServiceProxy(connection: state.connection).lock(objects)
             guard
@@ -183,7 +187,7 @@ extension SecretServiceClient {
 
     /// The secrets of many items in one round trip (`GetSecrets`). Locked items are left out.
     /// - Throws: ``SecretServiceError``.
-    public func secrets(for items: [SecretItem]) async throws -> [DBusObjectPath: Secret] {
+    public func secrets(for items: [SecretItem]) async throws(SecretServiceError) -> [DBusObjectPath: Secret] {
         guard !items.isEmpty else { return [:] }
         return try await perform(items.count == 1 ? "reading 1 secret" : "reading \(items.count) secrets") { state in
             let session = try await state.session()

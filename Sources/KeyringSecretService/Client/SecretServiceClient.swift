@@ -161,7 +161,7 @@ public actor SecretServiceClient {
 
     /// Connects and opens the session now instead of on the first call.
     /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when there is no bus or no daemon.
-    public func connect() async throws {
+    public func connect() async throws(SecretServiceError) {
         try await perform("opening a Secret Service session") { _ = try await $0.session() }
     }
 
@@ -172,7 +172,7 @@ public actor SecretServiceClient {
     /// it starts are kept, so the calls that follow find them under way.
     /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when there is no bus, or when
     ///   nothing owns `org.freedesktop.secrets` and the bus cannot start it.
-    public func checkAvailability() async throws {
+    public func checkAvailability() async throws(SecretServiceError) {
         try await perform("looking for the Secret Service", needsDaemon: false) { state in
             let connection = state.connection
             if try await connection.nameHasOwner(SecretServiceNames.busName) { return }
@@ -186,7 +186,7 @@ public actor SecretServiceClient {
 
     /// Whether secrets are encrypted on the bus (false only for a `plain` session).
     public var isSessionEncrypted: Bool {
-        get async throws {
+        get async throws(SecretServiceError) {
             try await perform("opening a Secret Service session") { try await $0.session().isEncrypted }
         }
     }
@@ -303,10 +303,11 @@ public actor SecretServiceClient {
     ///   `OpenSession` to be on the wire before it.
     func perform<T: Sendable>(
         _ what: String, needsDaemon: Bool = true, _ body: @Sendable (State) async throws -> T
-    ) async throws -> T {
+    ) async throws(SecretServiceError) -> T {
         var retried = false
         while true {
-            let state = try current()
+            let state: State
+            do { state = try current() } catch { throw SecretServiceError.translating(error, what) }
             do {
                 // Replies resume the operation on the connection's thread: no pool hop per round trip.
                 return try await withTaskExecutorPreference(state.connection.executor) {
@@ -316,11 +317,10 @@ public actor SecretServiceClient {
             } catch let failure as SessionOpeningError {
                 // Already translated where the session was opened.
                 invalidate(state)
-                throw failure.underlying
+                throw SecretServiceError.translating(failure.underlying, what)
             } catch {
                 let translated = SecretServiceError.translating(error, what)
-                guard let serviceError = translated as? SecretServiceError else { throw translated }
-                switch serviceError.code {
+                switch translated.code {
                 case .noSession where !retried:
                     invalidate(state)
                     retried = true

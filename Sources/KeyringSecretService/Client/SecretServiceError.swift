@@ -51,6 +51,8 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
         public static let protocolViolation = Code("protocolViolation")
         /// A call got no answer before its deadline.
         public static let timedOut = Code("timedOut")
+        /// The task was cancelled before the operation finished.
+        public static let cancelled = Code("cancelled")
         /// A caller-supplied value cannot be sent.
         public static let invalidArgument = Code("invalidArgument")
         /// Anything else the daemon reported.
@@ -58,6 +60,7 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
 
         /// Every code this version knows. Later versions may add more.
         public static let known: [Code] = [
+            .cancelled,
             .serviceUnavailable, .serviceVanished, .noSuchObject, .locked, .promptDismissed, .promptTimedOut, .promptRequired,
             .denied, .alreadyExists, .noDefaultCollection, .notSupported, .noSession, .protocolViolation, .timedOut,
             .invalidArgument, .failed,
@@ -107,8 +110,11 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
     ]
 
     /// Translates an error from the layer below. `what` names the operation ("reading item X").
-    static func translating(_ error: any Error, _ what: String) -> any Error {
-        if error is SecretServiceError || error is CancellationError { return error }
+    static func translating(_ error: any Error, _ what: String) -> SecretServiceError {
+        if let error = error as? SecretServiceError { return error }
+        if error is CancellationError {
+            return SecretServiceError(.cancelled, "\(what): cancelled before it finished")
+        }
         if let error = error as? SessionCryptoError {
             return SecretServiceError(.protocolViolation, "\(what): the Secret Service sent \(error.subject) (\(error))")
         }
