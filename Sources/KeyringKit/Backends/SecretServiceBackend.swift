@@ -118,8 +118,9 @@ public struct SecretServiceBackend: KeyringBackend {
         for item in items where item != kept {
             do {
                 try await item.delete()
-            } catch let error where error.code == .noSuchObject {
-                continue  // another writer deleted it first
+            } catch {
+                // noSuchObject: another writer deleted it first.
+                guard error.code == .noSuchObject else { throw error }
             }
         }
     }
