@@ -105,6 +105,16 @@ public struct BackendSelection: Sendable {
         public let kind: BackendKind
         /// Why it was chosen, for `keyring diagnose` and logs.
         public let reason: String
+        /// Whether this is the first time the automatic choice fell back to the encrypted file
+        /// on this machine: a program should tell its user once which backend it uses, where,
+        /// and how to choose another.
+        public var isFirstAutomaticFallback = false
+
+        init(backend: any KeyringBackend, kind: BackendKind, reason: String) {
+            self.backend = backend
+            self.kind = kind
+            self.reason = reason
+        }
     }
 
     /// The backend the program insists on, or `nil` to look at the environment and configuration.
@@ -164,9 +174,15 @@ public struct BackendSelection: Sendable {
         if let kind = configuration?.backend {
             return try await make(kind, because: "backend = \(kind) in \(configurationPath ?? "the configuration")")
         }
+        let record = AutomaticChoiceRecord(environment: environment)
         switch await secretServiceProbe(environment, preparation) {
         case .success(let backend):
-            return Choice(backend: backend, kind: .secretService, reason: "automatic: the Secret Service is reachable")
+            record.record(.secretService, replacing: record.recorded)
+            let kept =
+                record.path.map {
+                    "; recorded in \($0), so a Secret Service that stops answering is an error, not a switch to the file"
+                } ?? ""
+            return Choice(backend: backend, kind: .secretService, reason: "automatic: the Secret Service is reachable" + kept)
         case .failure(let error):
             if try refusesFallback(configuration) {
                 throw KeyringError(
@@ -175,9 +191,25 @@ public struct BackendSelection: Sendable {
                         + "refused by KEYRING_NO_FALLBACK or `fallback = false`; or set KEYRING_BACKEND=file",
                     underlying: error)
             }
-            return Choice(
+            let recorded = record.recorded
+            if recorded == .secretService {
+                // One store of record: a secret written to the file during an outage would be
+                // invisible once the daemon is back (AutomaticChoiceRecord).
+                throw KeyringError(
+                    .noStorageAccess,
+                    "the Secret Service does not answer (\(error.message)), and it is this machine's automatic "
+                        + "choice (\(record.path ?? "recorded")), so nothing goes to the encrypted file instead; "
+                        + "start the keyring daemon and try again, or choose a backend yourself with "
+                        + "KEYRING_BACKEND or `backend = ...` in \(configurationPath ?? "the configuration file")",
+                    underlying: error)
+            }
+            record.record(.file, replacing: recorded)
+            var choice = Choice(
                 backend: fileBackend(), kind: .file,
-                reason: "automatic: no Secret Service (\(error.message)), so the encrypted file")
+                reason: "automatic: no Secret Service (\(error.message)), so the encrypted file"
+                    + (record.path.map { " (the automatic choice, recorded in \($0))" } ?? ""))
+            choice.isFirstAutomaticFallback = recorded == nil
+            return choice
         }
     }
 

@@ -225,6 +225,43 @@ struct HardeningTests {
         }
     }
 
+    /// A restarting gnome-keyring must not make `keyring set` write to a new file keyring (with
+    /// `KEYRING_FILE_PASSWORD` set, it used to, and exit 0), where the secret is invisible once
+    /// the daemon is back.
+    @Test("after the Secret Service was chosen automatically, its outage is status 4 and nothing lands in the file")
+    func noSplitBrainDuringAnOutage() async throws {
+        try await withFixture(.secretService) { cli in
+            let automatic: [String: String?] = ["KEYRING_BACKEND": nil]
+            let stored = try await cli.keyring(["set", "outage.example", "alice"], input: "before", environment: automatic)
+            #expect(stored.succeeded, "\(stored)")
+            try #require(cli.bus).killKeyring()
+            let during = try await cli.keyring(
+                ["set", "outage.example", "alice"], input: "during",
+                environment: ["KEYRING_BACKEND": nil, "KEYRING_FILE_PASSWORD": "file-password"])
+            #expect(during.status == 4, "\(during)")
+            #expect(during.stderrText.contains("automatic choice"), "\(during.stderrText)")
+            let data = try #require(cli.environment["XDG_DATA_HOME"]) + "/swift-keyring"
+            #expect(!FileManager.default.fileExists(atPath: data), "a file keyring was created during the outage")
+            try #require(cli.bus).restartKeyring()
+            let after = try await cli.keyring(["get", "outage.example", "alice"], environment: automatic)
+            #expect(after.stdoutText == "before\n", "\(after)")
+        }
+    }
+
+    @Test("the first automatic choice of the file says so once on stderr, and where")
+    func firstFallbackIsSaidOnce() async throws {
+        try await withFixture(.file) { cli in
+            let automatic: [String: String?] = ["KEYRING_BACKEND": nil]
+            let first = try await cli.keyring(["set", "note.example", "alice"], input: "s3cret", environment: automatic)
+            #expect(first.succeeded, "\(first)")
+            #expect(first.stderrText.contains("encrypted file keyring in"), "\(first.stderrText)")
+            #expect(first.stderrText.contains(cli.directory.appendingPathComponent("data").path))
+            let second = try await cli.keyring(["get", "note.example", "alice"], environment: automatic)
+            #expect(second.stdoutText == "s3cret\n")
+            #expect(second.stderr.isEmpty, "said once: \(second.stderrText)")
+        }
+    }
+
     /// Without a terminal and without a desktop display nobody can answer a Secret Service
     /// prompt: a locked collection fails at once (status 3) instead of waiting for the prompt's
     /// deadline. The prompter here never answers, as a dialog on no screen would not.

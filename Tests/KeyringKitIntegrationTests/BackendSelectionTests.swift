@@ -37,6 +37,44 @@ struct BackendSelectionTests {
         #expect(choice.reason.contains("automatic"))
     }
 
+    /// One store of record: a secret written to the file while gnome-keyring restarts would be
+    /// invisible once it is back.
+    @Test("once the Secret Service was the automatic choice, one that does not answer is an error, never the file")
+    func noSplitBrain() async throws {
+        let home = try TemporaryDirectory()
+        let first = try await Self.selection(home, secretService: MemoryBackend()).choose()
+        #expect(first.kind == .secretService)
+        let record = home.path + "/.local/state/swift-keyring/automatic-backend"
+        #expect(try String(contentsOfFile: record, encoding: .utf8) == "secret-service\n")
+        #expect(Files.mode(record) == 0o600)
+        let error = await expectKeyringError(.noStorageAccess) {
+            _ = try await Self.selection(home, environment: ["KEYRING_FILE_PASSWORD": "pw"]).choose()
+        }
+        #expect(error?.message.contains("automatic choice") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: home.path + "/data/swift-keyring"), "nothing went to the file")
+        // The user decides otherwise: that is always honoured.
+        let chosen = try await Self.selection(home, environment: ["KEYRING_BACKEND": "file"]).choose()
+        #expect(chosen.kind == .file)
+        let configured = try await Self.selection(home, configuration: "backend = file\n").choose()
+        #expect(configured.kind == .file)
+    }
+
+    @Test("where no Secret Service ever answered, the file is chosen, and the first time is marked for the program to say so")
+    func firstAutomaticFallback() async throws {
+        let home = try TemporaryDirectory()
+        let first = try await Self.selection(home).choose()
+        #expect(first.kind == .file)
+        #expect(first.isFirstAutomaticFallback)
+        #expect(first.reason.contains("recorded in"))
+        let second = try await Self.selection(home).choose()
+        #expect(second.kind == .file)
+        #expect(!second.isFirstAutomaticFallback)
+        // A Secret Service that appears later is chosen, and from then on kept.
+        let later = try await Self.selection(home, secretService: MemoryBackend()).choose()
+        #expect(later.kind == .secretService)
+        await expectKeyringError(.noStorageAccess) { _ = try await Self.selection(home).choose() }
+    }
+
     @Test("automatic: the encrypted file when no Secret Service answers, in XDG_DATA_HOME")
     func automaticFile() async throws {
         let home = try TemporaryDirectory()

@@ -73,6 +73,14 @@ struct CommandContext {
     /// - Throws: ``CommandExit`` for a bad backend name; ``KeyringError`` when it cannot be used.
     func open(keyring override: String? = nil) async throws -> Keyring {
         let choice = try await selection().choose()
+        if choice.isFirstAutomaticFallback {
+            // Said once per machine: where secrets now go, and how to choose otherwise.
+            let directory = (choice.backend as? EncryptedFileBackend).flatMap { try? $0.directory() } ?? "the encrypted file"
+            KeyringCommand.report(
+                "note: no Secret Service answers here, so secrets are kept in the encrypted file keyring in \(directory) "
+                    + "(said once); to choose yourself, set KEYRING_BACKEND=file or secret-service, or `backend = ...` "
+                    + "in the configuration file (`keyring diagnose` shows which is used and why)")
+        }
         let keyring = Keyring(backend: choice.backend, keyring: override ?? options.keyring)
         CommandSession.opened(keyring)
         return keyring
