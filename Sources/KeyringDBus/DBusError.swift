@@ -1,24 +1,15 @@
-internal import KeyringSystem
+public import KeyringSystem
 
 /// The one error type of the `DBus` layer: a stable code, a human message, and for errors sent
 /// by a peer the D-Bus error name.
 public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What kind of failure this is. Stable: callers switch on it.
-    /// A struct, not an enum, so that a later version can add codes without breaking a caller's
-    /// `switch` (which needs a `default:`); matched like enum cases (`case .timedOut:`).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure this is: stable, matched like enum cases (`case .timedOut:`); a
+    /// `switch` needs a `default:`, so later versions can add codes (`KeyringErrorCode`).
+    public struct Code: KeyringErrorCode {
         /// The stable text of the code.
         public let rawValue: String
 
         private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        /// The known code with this text, or `nil`.
-        public init?(rawValue: String) {
-            guard let code = Code.known.first(where: { $0.rawValue == rawValue }) else { return nil }
-            self = code
-        }
-
-        public var description: String { rawValue }
 
         /// No bus address could be found (no `DBUS_SESSION_BUS_ADDRESS`, no `$XDG_RUNTIME_DIR/bus`).
         public static let noBus = Code("noBus")

@@ -1,4 +1,4 @@
-internal import KeyringSystem
+public import KeyringSystem
 
 /// The one error type of KeyringKit: a stable ``Code``, a message that says what happened and
 /// what to do next, and the error underneath (a system call, a D-Bus error, ...).
@@ -17,20 +17,11 @@ public struct KeyringError: Error, Sendable, CustomStringConvertible {
     /// default: ...
     /// }
     /// ```
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: KeyringErrorCode {
         /// The stable text of the code (`no-entry`, `locked`, ...).
         public let rawValue: String
 
         private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        /// The known code with this text (``known``), or `nil`: for reading codes back that a
-        /// program printed or sent.
-        public init?(rawValue: String) {
-            guard let code = Code.known.first(where: { $0.rawValue == rawValue }) else { return nil }
-            self = code
-        }
-
-        public var description: String { rawValue }
 
         /// No entry matches the service and account (only where a missing entry is an error).
         public static let noEntry = Code("no-entry")

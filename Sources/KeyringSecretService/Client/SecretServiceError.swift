@@ -1,26 +1,17 @@
 public import KeyringDBus
-internal import KeyringSystem
+public import KeyringSystem
 internal import KeyringDH
 
 /// The one error type of the `SecretService` layer: a stable code, a message that says what to do
 /// next, and the underlying error. Messages never contain secret bytes.
 public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. Stable: callers switch on it.
-    /// A struct, not an enum, so that a later version can add codes without breaking a caller's
-    /// `switch` (which needs a `default:`); matched like enum cases (`case .timedOut:`).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure this is: stable, matched like enum cases (`case .timedOut:`); a
+    /// `switch` needs a `default:`, so later versions can add codes (`KeyringErrorCode`).
+    public struct Code: KeyringErrorCode {
         /// The stable text of the code.
         public let rawValue: String
 
         private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        /// The known code with this text, or `nil`.
-        public init?(rawValue: String) {
-            guard let code = Code.known.first(where: { $0.rawValue == rawValue }) else { return nil }
-            self = code
-        }
-
-        public var description: String { rawValue }
 
         /// No session bus, or nobody owns `org.freedesktop.secrets` on it.
         public static let serviceUnavailable = Code("serviceUnavailable")
