@@ -115,6 +115,21 @@ public actor SecretServiceClient {
             }
         }
 
+        /// Ends the connection (and with it the session) once the daemon has answered
+        /// `OpenSession` (or the call has failed or run past the call timeout), and waits for
+        /// that: gnome-keyring (42 to 50 at least) aborts, losing every client's session, when a
+        /// client hangs up while its `OpenSession` is unanswered.
+        func close() async {
+            _ = try? await opening.value
+            connection.close()
+        }
+
+        /// ``close()`` without waiting, on the connection's thread, which is awake for the
+        /// answer anyway.
+        func closeWhenAnswered() {
+            Task(executorPreference: connection.executor) { await close() }
+        }
+
         /// The secret of `item` (`GetSecret` in the session), decrypted.
         func secret(of item: DBusObjectPath) async throws -> Secret {
             let session = try await session()
@@ -154,7 +169,7 @@ public actor SecretServiceClient {
     deinit {
         changeWatch?.task.cancel()
         // The session dies with the connection: no separate Close racing the hang-up.
-        if let state { Self.close(state) }
+        state?.closeWhenAnswered()
     }
 
     // MARK: - Connection and session
@@ -202,7 +217,7 @@ public actor SecretServiceClient {
         changeWatch?.task.cancel()
         changeWatch = nil
         lookupCache.removeAll()
-        if let state { Self.close(state) }  // ends the session too
+        state?.closeWhenAnswered()  // ends the session too
         state = nil
     }
 
@@ -259,18 +274,6 @@ public actor SecretServiceClient {
         Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
     }
 
-    /// Ends the connection once the daemon has answered its `OpenSession` (or the call has
-    /// failed or run past the call timeout): gnome-keyring (42 to 50 at least) aborts, losing
-    /// every client's session, when a client hangs up while its `OpenSession` is unanswered.
-    /// Runs on the connection's thread, which is awake for the answer anyway.
-    static func close(_ state: State) {
-        let connection = state.connection
-        Task(executorPreference: connection.executor) {
-            _ = try? await state.opening.value
-            connection.close()
-        }
-    }
-
     /// Closes the connection, which ends the session, once nothing the daemon must answer is
     /// outstanding, and waits for that (at most the call timeout). The next call opens a new
     /// connection.
@@ -284,15 +287,14 @@ public actor SecretServiceClient {
         lookupCache.removeAll()
         guard let state else { return }
         self.state = nil
-        _ = try? await state.opening.value
-        state.connection.close()
+        await state.close()
     }
 
     private func invalidate(_ failed: State) {
         lookupCache.removeAll()
         guard let state, state.connection === failed.connection else { return }
         // Closing the connection ends the session too; no separate Close racing the hang-up.
-        Self.close(state)
+        state.closeWhenAnswered()
         self.state = nil
     }
 

@@ -54,7 +54,7 @@ public final class SecretServicePreparation: Sendable {
 
     deinit {
         prepared.withLock { prepared in
-            if let state = prepared.state?.state { SecretServiceClient.close(state) }
+            prepared.state?.state.closeWhenAnswered()
         }
     }
 
@@ -65,9 +65,7 @@ public final class SecretServicePreparation: Sendable {
             defer { prepared.state = nil }
             return prepared.state?.state
         }
-        guard let unused else { return }
-        _ = try? await unused.opening.value
-        unused.connection.close()
+        await unused?.close()
     }
 
     /// Whether a key pair or a connection is still waiting for a client.
