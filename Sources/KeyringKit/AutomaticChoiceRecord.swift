@@ -35,12 +35,7 @@ struct AutomaticChoiceRecord {
     /// be written (a read-only home) leaves the choice as it was before this existed.
     func record(_ kind: BackendKind, replacing current: BackendKind?) {
         guard let path, current != kind else { return }
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-        var made = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            made += "/" + component
-            try? FileSystem.makeDirectory(made, mode: 0o700)
-        }
+        try? FileSystem.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]), mode: 0o700)
         let temporary = path + ".tmp-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         do {
             let file = try FileSystem.createExclusive(temporary, mode: 0o600)

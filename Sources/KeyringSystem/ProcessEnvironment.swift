@@ -36,11 +36,6 @@ package enum ProcessEnvironment {
             UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value)))
     }
 
-    /// The names of the variables set, valid UTF-8 or not (those that are not are left out).
-    package static func names() -> [String] {
-        Array(current().keys)
-    }
-
     /// Overwrites a variable's value where it lies (the memory `/proc/PID/environ` shows) and
     /// removes it from the environment (`unsetenv`), every occurrence.
     package static func remove(_ name: String) {

@@ -19,6 +19,15 @@ struct HardeningTests {
             "/bin/bash", ["-c", "cd \"$HOME/..\" || exit 99\n" + script], environment: extra, timeout: timeout)
     }
 
+    /// Bash that holds the default file keyring's lock for 4 s in the background (`$holder`),
+    /// returning once it is held (within 10 s), so that a `keyring` started next waits for it.
+    static let holdTheLock = """
+        flock "$XDG_DATA_HOME/swift-keyring/default.keyring.lock" -c 'touch held; sleep 4' &
+        holder=$!
+        for _ in $(seq 200); do [ -e held ] && break; sleep 0.05; done
+        [ -e held ] || { echo 'the lock holder did not start'; exit 7; }
+        """
+
     @Test("arguments that are not UTF-8 are refused (status 2) and never reach an entry", arguments: CLIBackend.all)
     func nonUTF8Arguments(_ backend: CLIBackend) async throws {
         try await withFixture(backend) { cli in
@@ -138,10 +147,7 @@ struct HardeningTests {
             let result = try await Self.bash(
                 cli,
                 """
-                lock="$XDG_DATA_HOME/swift-keyring/default.keyring.lock"
-                flock "$lock" -c 'touch held; sleep 4' &
-                holder=$!
-                until [ -e held ]; do sleep 0.05; done
+                \(Self.holdTheLock)
                 VALUE_TO_STORE=from-env-secret-value "$K" set --from-env VALUE_TO_STORE wait.example alice &
                 pid=$!
                 sleep 1.5
@@ -176,10 +182,7 @@ struct HardeningTests {
                 ulimit -c unlimited || exit 9
                 mkdir control crash
                 (cd control && KEYRING_FILE_PASSWORD=control-password-value bash -c 'kill -SEGV $$')
-                lock="$XDG_DATA_HOME/swift-keyring/default.keyring.lock"
-                flock "$lock" -c 'touch held; sleep 4' &
-                holder=$!
-                until [ -e held ]; do sleep 0.05; done
+                \(Self.holdTheLock)
                 # The Swift runtime's backtracer (on in debug builds) would catch a SIGSEGV sent
                 # with kill and carry on: the signal must do what a crash does.
                 (cd crash && SWIFT_BACKTRACE=enable=no exec "$K" set crash.example alice < <(printf crash-secret-value)) &

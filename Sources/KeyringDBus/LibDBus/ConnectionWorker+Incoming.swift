@@ -1,15 +1,6 @@
 // ConnectionWorker: incoming messages, called by libdbus during dispatch on the worker's thread: replies, signals, method calls on exported objects.
 
 internal import CKeyringDBus
-import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension ConnectionWorker {
 

@@ -1,15 +1,6 @@
 // ConnectionWorker: ending the connection, failing what is left.
 
 internal import CKeyringDBus
-import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension ConnectionWorker {
 

@@ -186,6 +186,15 @@ enum FileSystem {
         throw SystemCallError(call: "mkdir", path: path, errno: Glibc.errno)
     }
 
+    /// ``makeDirectory(_:mode:)`` for `path` and each missing parent (`mkdir -p`).
+    static func makeDirectories(_ path: String, mode: UInt32) throws(SystemCallError) {
+        var made = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            made += "/" + component
+            try makeDirectory(made, mode: mode)
+        }
+    }
+
     /// `rename(2)`: atomically replaces `destination`.
     static func rename(_ source: String, to destination: String) throws(SystemCallError) {
         guard Glibc.rename(source, destination) == 0 else {

@@ -23,11 +23,8 @@ enum SecretSettings {
     /// Takes the secret settings out of the environment (see the type's summary). Called once,
     /// first thing, before any other thread runs.
     static func removeFromEnvironment() {
-        for name in ProcessEnvironment.names() where isSecretSetting(name) {
-            if let value = ProcessEnvironment.value(of: name) {
-                removed.withLock { if $0[name] == nil { $0[name] = value } }
-            }
-            ProcessEnvironment.remove(name)
-        }
+        let secrets = ProcessEnvironment.current().filter { isSecretSetting($0.key) }
+        removed.withLock { $0.merge(secrets) { kept, _ in kept } }
+        for name in secrets.keys { ProcessEnvironment.remove(name) }
     }
 }

@@ -170,11 +170,7 @@ extension FileKeyringStore {
     func writableDirectory() throws(KeyringError) -> String {
         if let directory = try existingDirectory() { return directory }
         let directory = try directory.get()
-        var path = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            path += "/" + component
-            do { try FileSystem.makeDirectory(path, mode: 0o700) } catch { throw translate(error, "create") }
-        }
+        do { try FileSystem.makeDirectories(directory, mode: 0o700) } catch { throw translate(error, "create") }
         guard let created = try existingDirectory() else {
             throw KeyringError(.noStorageAccess, "could not create the keyring directory \(directory)")
         }
