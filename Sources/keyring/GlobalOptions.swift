@@ -33,6 +33,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: [.customShort("p"), .customLong("keyring-path")], help: .hidden)
     var keyringPath: String?
 
+    /// The spellings of the options above that take a value (the next argument), for code that
+    /// scans a command line before the parser does (``ArgumentErrors``; ``FastPath`` handles
+    /// the same ones).
+    static let namesTakingValues: Set<String> = [
+        "-b", "--backend", "--keyring-backend", "--keyring", "--output", "--mode", "-p", "--keyring-path",
+    ]
+
     /// The options as plain values.
     var settings: Settings {
         Settings(backend: backend, keyring: keyring, noPrompt: noPrompt, output: output)

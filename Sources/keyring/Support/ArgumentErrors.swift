@@ -7,14 +7,6 @@ internal import ArgumentParser
 /// they complain about. Every usage message goes through ``redacting(_:arguments:)``; an unknown
 /// command gets a message of its own, with the nearest command when one is close.
 enum ArgumentErrors {
-    /// Options of the root command that take a value (the value follows as the next argument),
-    /// argument-parser's `--generate-completion-script SHELL` among them. Options without a value
-    /// (`--help`, `--version`, `--no-prompt`) are stepped over and left to the parser.
-    static let optionsWithValues: Set<String> = [
-        "-b", "--backend", "--keyring-backend", "--keyring", "--output", "--mode", "-p", "--keyring-path",
-        "--generate-completion-script",
-    ]
-
     /// The command names and aliases `keyring` knows.
     static var commandNames: [String] {
         KeyringCommand.configuration.subcommands.flatMap { command in
@@ -34,7 +26,7 @@ enum ArgumentErrors {
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { return nil }
-            if optionsWithValues.contains(argument) {
+            if GlobalOptions.namesTakingValues.contains(argument) {
                 index += 2
                 continue
             }
