@@ -39,6 +39,8 @@ let package = Package(
             pkgConfig: "dbus-1",
             providers: [.apt(["libdbus-1-dev"])]
         ),
+        // prctl, add_key/keyctl and SO_PEERCRED, which Swift cannot call directly (no library).
+        .systemLibrary(name: "CKeyringSystem"),
         .systemLibrary(
             name: "CKeyringSodium",
             pkgConfig: "libsodium",
@@ -46,13 +48,14 @@ let package = Package(
         ),
 
         // Layers, each on the ones below:
-        //   KeyringSystem         secret memory, libsodium, process protection, threads, display text
+        //   KeyringSystem         secret memory, libsodium, process protection, the kernel keyring,
+        //                         local sockets, threads, display text
         //   KeyringDBus           the D-Bus connection over libdbus
         //   KeyringDH             the constant-time 1024-bit Diffie-Hellman arithmetic
         //   KeyringSecretService  the Secret Service client
         //   KeyringKit            Keyring and its backends
         //   keyring               the command-line tool
-        .target(name: "KeyringSystem", dependencies: ["CKeyringSodium"]),
+        .target(name: "KeyringSystem", dependencies: ["CKeyringSodium", "CKeyringSystem"]),
         .target(name: "KeyringDBus", dependencies: ["CKeyringDBus", "KeyringSystem"]),
         .target(name: "KeyringDH", dependencies: ["KeyringSystem"]),
         .target(

@@ -4,6 +4,10 @@
 /// - `backend`: `secret-service`, `file`, `env`, `memory`, or `auto` (the default).
 /// - `fallback`: `true` (the default) lets the automatic choice use the encrypted file when no
 ///   Secret Service is reachable; `false` makes that an error.
+/// - `unlock-timeout`: how long `keyring unlock` keeps an encrypted-file keyring open for the
+///   login session when `--timeout` is not given: `8h` (the default), `30m`, `90s`, `1d`.
+/// - `remember-password`: how long a password typed at a prompt keeps its keyring open for the
+///   session, as `sudo` remembers one: `15m` (the default), or `off`.
 ///
 /// Unknown keys and bad values are errors that name the line, so a typo never silently changes
 /// where secrets go.
@@ -12,6 +16,10 @@ struct BackendConfiguration: Sendable, Equatable {
     var backend: BackendKind?
     /// The `fallback` setting, or `nil` when absent.
     var fallback: Bool?
+    /// The `unlock-timeout` setting, or `nil` when absent.
+    var unlockTimeout: Duration?
+    /// The `remember-password` setting: `.some(nil)` for `off`, `nil` when absent.
+    var rememberPassword: Duration??
 
     /// The configuration file's path for an environment, or `nil` when no home is known.
     static func defaultPath(environment: [String: String]) -> String? {
@@ -57,11 +65,35 @@ struct BackendConfiguration: Sendable, Equatable {
                 configuration.backend = value.lowercased() == "auto" ? nil : try BackendKind(parsing: value, origin: origin)
             case "fallback":
                 configuration.fallback = try parseBoolean(value, origin: origin)
+            case "unlock-timeout":
+                configuration.unlockTimeout = try parseDuration(value, origin: origin)
+            case "remember-password":
+                let off = ["off", "no", "false", "never", "0"].contains(value.lowercased())
+                configuration.rememberPassword = .some(off ? nil : try parseDuration(value, origin: origin))
             default:
-                throw KeyringError(.invalidArgument, "\(origin): unknown setting '\(key)'; the settings are backend and fallback")
+                throw KeyringError(
+                    .invalidArgument,
+                    "\(origin): unknown setting '\(key)'; the settings are backend, fallback, unlock-timeout and remember-password"
+                )
             }
         }
         return configuration
+    }
+
+    /// A positive duration: a number with `s`, `m`, `h` or `d` (seconds without a unit), at most a year.
+    static func parseDuration(_ text: String, origin: String) throws(KeyringError) -> Duration {
+        let trimmed = text.trimmedWhitespace.lowercased()
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var digits = Substring(trimmed)
+        var unit = 1
+        if let last = trimmed.last, let factor = units[last] {
+            digits = trimmed.dropLast()
+            unit = factor
+        }
+        guard let count = Int(digits), count > 0, count <= 366 * 86400 / unit else {
+            throw KeyringError(.invalidArgument, "\(origin): '\(text)' is not a duration such as 90s, 30m, 8h or 1d")
+        }
+        return .seconds(count * unit)
     }
 
     /// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, any case.

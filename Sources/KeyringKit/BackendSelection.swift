@@ -205,7 +205,7 @@ public struct BackendSelection: Sendable {
             }
             record.record(.file, replacing: recorded)
             var choice = Choice(
-                backend: fileBackend(), kind: .file,
+                backend: fileBackend(configuration: configuration), kind: .file,
                 reason: "automatic: no Secret Service (\(error.message)), so the encrypted file"
                     + (record.path.map { " (the automatic choice, recorded in \($0))" } ?? ""))
             choice.isFirstAutomaticFallback = recorded == nil
@@ -230,7 +230,7 @@ public struct BackendSelection: Sendable {
                     results.append(
                         BackendDiagnosis(backend: kind.rawValue, isUsable: false, reason: error.message, details: [bus]))
                 }
-            case .file: results.append(await fileBackend().diagnose())
+            case .file: results.append(await fileBackend(configuration: (try? loadConfiguration()) ?? nil).diagnose())
             case .env: results.append(await EnvironmentBackend(environment: environment).diagnose())
             case .memory: results.append(await MemoryBackend().diagnose())
             }
@@ -253,14 +253,17 @@ public struct BackendSelection: Sendable {
                         + "or choose another backend",
                     underlying: error)
             }
-        case .file: return Choice(backend: fileBackend(), kind: kind, reason: reason)
+        case .file: return Choice(backend: fileBackend(configuration: try loadConfiguration()), kind: kind, reason: reason)
         case .env: return Choice(backend: EnvironmentBackend(environment: environment), kind: kind, reason: reason)
         case .memory: return Choice(backend: MemoryBackend(), kind: kind, reason: reason)
         }
     }
 
-    private func fileBackend() -> EncryptedFileBackend {
-        EncryptedFileBackend(passwordProvider: passwordProvider, environment: environment)
+    private func fileBackend(configuration: BackendConfiguration?) -> EncryptedFileBackend {
+        var session = SessionUnlock.automatic(environment: environment)
+        if let timeout = configuration?.unlockTimeout { session.timeout = timeout }
+        if let remember = configuration?.rememberPassword { session.rememberPrompted = remember }
+        return EncryptedFileBackend(passwordProvider: passwordProvider, environment: environment, session: session)
     }
 
     private func loadConfiguration() throws(KeyringError) -> BackendConfiguration? {

@@ -24,7 +24,7 @@ struct KeyringCommand: AsyncParsableCommand {
             GetCommand.self, SetCommand.self, DeleteCommand.self, DiagnoseCommand.self,
             ListCommand.self, SearchCommand.self, RunCommand.self, GitCredentialCommand.self,
             KeyringsCommand.self, CreateKeyringCommand.self, DeleteKeyringCommand.self,
-            LockCommand.self, UnlockCommand.self,
+            LockCommand.self, UnlockCommand.self, AgentCommand.self,
         ])
 
     @OptionGroup var options: GlobalOptions

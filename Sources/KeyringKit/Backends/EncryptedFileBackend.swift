@@ -25,6 +25,13 @@ public import KeyringSystem
 /// open, its data key stays in locked memory until ``lock(keyring:)`` or until the backend is
 /// released, so the KDF runs once per keyring per process.
 ///
+/// Across processes, ``unlockForSession(keyring:password:timeout:)`` (`keyring unlock`) keeps a
+/// keyring open for the rest of the login session: the key goes to a ``SessionKeyHolder`` (the
+/// kernel's session keyring, or the key agent where that is unavailable), where every later
+/// backend of the same user and session finds it, with no password and no Argon2id, until the
+/// timeout, ``lock(keyring:)`` or logout. A password typed at the provider's prompt is
+/// remembered the same way for ``SessionUnlock/rememberPrompted`` (15 minutes by default).
+///
 /// The default keyring, `default`, exists implicitly: reading it before anything was written
 /// finds nothing and needs no password; the first write creates it.
 public struct EncryptedFileBackend: KeyringBackend {
@@ -47,13 +54,16 @@ public struct EncryptedFileBackend: KeyringBackend {
     ///   - environment: Where `KEYRING_FILE_PASSWORD`, `XDG_DATA_HOME` and `HOME` are read; `nil`
     ///     for the process environment.
     ///   - lockTimeout: How long to wait for another process holding the keyring's lock.
+    ///   - session: Where keyrings stay unlocked between processes; `nil` for
+    ///     ``SessionUnlock/automatic(environment:)``, ``SessionUnlock/disabled`` for nowhere.
     public init(
         directory: String? = nil,
         password: SecureBytes? = nil,
         passwordProvider: PasswordProvider? = nil,
         kdf: KDFParameters = .default,
         environment: [String: String]? = nil,
-        lockTimeout: Duration = .seconds(10)
+        lockTimeout: Duration = .seconds(10),
+        session: SessionUnlock? = nil
     ) {
         let environment = environment ?? ProcessEnvironment.current()
         let resolved: Result<String, KeyringError> =
@@ -65,7 +75,8 @@ public struct EncryptedFileBackend: KeyringBackend {
             configuredPassword: password,
             environmentPassword: environment[Self.passwordVariable].map { SecureBytes(utf8: $0) },
             kdf: kdf,
-            lockTimeoutMilliseconds: Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000))
+            lockTimeoutMilliseconds: Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000),
+            session: session ?? .automatic(environment: environment))
         self.passwordProvider = passwordProvider
     }
 
@@ -233,8 +244,9 @@ public struct EncryptedFileBackend: KeyringBackend {
         try await perform { store in try store.delete(name) }
     }
 
-    /// Forgets the keyring's data key; the next access needs the password again.
-    /// - Throws: ``KeyringError``: `noSuchKeyring`.
+    /// Forgets the keyring's data key, in this process and in the session holder: the next
+    /// access, by any process, needs the password again.
+    /// - Throws: ``KeyringError``: `noSuchKeyring`; `backendFailure` when the holder cannot drop it.
     public func lock(keyring: String?) async throws(KeyringError) {
         let name = try Self.resolve(keyring)
         try await perform { store in try store.lock(name) }
@@ -251,6 +263,28 @@ public struct EncryptedFileBackend: KeyringBackend {
             try store.unlock(name, password: password)
         }
     }
+
+    /// Unlocks the keyring for the rest of the login session: later processes of this user and
+    /// session open it with no password and no key derivation, until `timeout`, ``lock(keyring:)``
+    /// or logout. A default keyring that does not exist yet is created with the password.
+    /// - Parameters:
+    ///   - keyring: The keyring, or `nil` for `default`.
+    ///   - password: Checked; `nil` for the usual sources (a key the holder already keeps is then
+    ///     kept for `timeout` from now).
+    ///   - timeout: How long; `nil` for ``SessionUnlock/timeout`` (8 hours unless configured).
+    /// - Throws: ``KeyringError``: `wrongPassword`, `locked` (no password), `noSuchKeyring`,
+    ///   `unsupported` (no holder), `backendFailure` (the holder refused the key).
+    public func unlockForSession(keyring: String?, password: SecureBytes?, timeout: Duration? = nil)
+        async throws(KeyringError)
+    {
+        let timeout = timeout ?? store.session.timeout
+        try await run(keyring, password: password) { store, name, password in
+            try store.unlockForSession(name, password: password, timeout: timeout)
+        }
+    }
+
+    /// How this backend keeps keyrings unlocked between processes.
+    public var session: SessionUnlock { store.session }
 
     /// Whether this backend does not hold the keyring's data key (a missing default keyring is unlocked).
     /// - Throws: ``KeyringError``: `noSuchKeyring`, `permissionDenied`.
@@ -293,6 +327,19 @@ public struct EncryptedFileBackend: KeyringBackend {
             passwordSource = nil
         }
         details.append("password: \(passwordSource ?? "none")")
+        if let holder = store.session.holder {
+            let remember =
+                store.session.rememberPrompted.map { "prompted passwords remembered for \(Self.describe($0))" }
+                ?? "prompted passwords not remembered"
+            details.append(
+                "unlocked for the session in: \(holder.status()) (unlock lasts \(Self.describe(store.session.timeout)); \(remember))"
+            )
+            if let locked = try? await isLocked(keyring: nil) {
+                details.append("default keyring: \(locked ? "locked" : "unlocked")")
+            }
+        } else {
+            details.append("unlocked for the session in: nowhere (each process needs the password)")
+        }
         do {
             let keyrings = try await keyrings()
             details.append("keyrings: \(keyrings.map(\.name).joined(separator: ", "))")
@@ -308,6 +355,14 @@ public struct EncryptedFileBackend: KeyringBackend {
     }
 
     // MARK: Helpers
+
+    /// "8h", "15m", "90s".
+    static func describe(_ duration: Duration) -> String {
+        let seconds = Int(duration.components.seconds)
+        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
 
     /// ``FileKeyringStore/perform(_:)``, throwing only ``KeyringError``.
     private func perform<T: Sendable>(_ body: @Sendable (isolated FileKeyringStore) throws -> T) async throws(KeyringError) -> T {

@@ -27,6 +27,8 @@ struct FileStatus: Sendable {
     let mode: UInt32
     let owner: UInt32
     let size: Int
+    /// Device and inode: which file this is, whatever its name.
+    let identity: [UInt64]
 
     var permissions: UInt32 { mode & 0o7777 }
     var isRegularFile: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
@@ -36,7 +38,11 @@ struct FileStatus: Sendable {
         mode = UInt32(raw.st_mode)
         owner = UInt32(raw.st_uid)
         size = Int(raw.st_size)
+        identity = [UInt64(raw.st_dev), UInt64(raw.st_ino)]
     }
+
+    /// A socket.
+    var isSocket: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) }
 }
 
 /// An open file descriptor with exactly one owner, closed when released. Closing a lock file
@@ -132,6 +138,14 @@ enum FileSystem {
         if stat(path, &raw) == 0 { return FileStatus(raw) }
         if Glibc.errno == ENOENT || Glibc.errno == ENOTDIR { return nil }
         throw SystemCallError(call: "stat", path: path, errno: Glibc.errno)
+    }
+
+    /// `lstat(2)`: the path itself, never what a symbolic link points to; `nil` when it does not exist.
+    static func linkStatus(_ path: String) throws(SystemCallError) -> FileStatus? {
+        var raw = stat()
+        if lstat(path, &raw) == 0 { return FileStatus(raw) }
+        if Glibc.errno == ENOENT || Glibc.errno == ENOTDIR { return nil }
+        throw SystemCallError(call: "lstat", path: path, errno: Glibc.errno)
     }
 
     /// Opens an existing file for reading without following a final symlink

@@ -1,4 +1,4 @@
-internal import CKeyringSodium
+internal import CKeyringSystem
 internal import Glibc
 
 /// Protections for a whole process that holds secrets, beyond what ``SecureBytes`` does for

@@ -47,6 +47,22 @@ package enum Sodium {
         return bytes
     }
 
+    // MARK: BLAKE2b (crypto_generichash)
+
+    /// A `length`-byte BLAKE2b digest of `data` (16 to 64 bytes), for names derived from
+    /// public data such as a keyring file's key block.
+    package static func hash(_ data: UnsafeRawBufferPointer, length: Int) -> [UInt8] {
+        ensureInitialized()
+        precondition(length >= Int(crypto_generichash_BYTES_MIN) && length <= Int(crypto_generichash_BYTES_MAX))
+        var digest = [UInt8](repeating: 0, count: length)
+        _ = digest.withUnsafeMutableBytes { out in
+            crypto_generichash(
+                out.baseAddress!.assumingMemoryBound(to: UInt8.self), length,
+                data.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(data.count), nil, 0)
+        }
+        return digest
+    }
+
     // MARK: Argon2id (crypto_pwhash)
 
     package static let pwhashSaltBytes = Int(crypto_pwhash_SALTBYTES)

@@ -7,8 +7,11 @@ struct UnlockCommand: AsyncParsableCommand {
         commandName: "unlock",
         abstract: "Unlock a keyring.",
         discussion: """
-            The Secret Service keeps a keyring unlocked for the session. An encrypted-file \
-            keyring is unlocked only inside each command, so this checks its password.
+            The Secret Service keeps a keyring unlocked for the desktop session. An encrypted-file \
+            keyring stays unlocked for the rest of this login session, up to --timeout (8h, or \
+            `unlock-timeout` in the configuration file): later commands and programs need no \
+            password until then, `keyring lock`, or logout. Its key is held by the kernel's \
+            session keyring, or by a key agent of this user where that is not available.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -19,12 +22,28 @@ struct UnlockCommand: AsyncParsableCommand {
     )
     var passwordStdin = false
 
+    @Option(
+        help: ArgumentHelp(
+            "How long an encrypted-file keyring stays unlocked: 90s, 30m, 8h, 1d.", valueName: "duration"))
+    var timeout: String?
+
     @Argument(help: "The keyring; the default one (or --keyring) when left out.")
     var name: String?
 
     func run() async throws {
         let context = CommandContext(options)
+        var duration: Duration?
+        do throws(KeyringError) {
+            if let timeout { duration = try SessionUnlock.parseDuration(timeout) }
+        } catch {
+            throw CommandExit.usage("--timeout: \(error.message)")
+        }
         let password = passwordStdin ? try PasswordInput.fromStandardInput() : nil
-        try await context.open(keyring: name).unlock(password: password)
+        let keyring = try await context.open(keyring: name)
+        if let file = keyring.backend as? EncryptedFileBackend {
+            try await file.unlockForSession(keyring: keyring.keyring, password: password, timeout: duration)
+        } else {
+            try await keyring.unlock(password: password)
+        }
     }
 }

@@ -39,10 +39,15 @@ actor FileKeyringStore {
         var cachedFileSize = -1
         var cachedTable: EntryTable?
 
-        init(header: KeyringFileHeader, headerBytes: [UInt8], dataKey: SecureBytes) {
+        /// The key Argon2id derived, kept only for a keyring made in this process until it is
+        /// first written (``FileKeyringStore/unlockForSession(_:password:timeout:)`` hands it on).
+        var passwordKey: SecureBytes?
+
+        init(header: KeyringFileHeader, headerBytes: [UInt8], dataKey: SecureBytes, passwordKey: SecureBytes? = nil) {
             self.header = header
             self.keyBlock = headerBytes[KeyringFileHeader.keyBlockRange]
             self.dataKey = dataKey
+            self.passwordKey = passwordKey
         }
     }
 
@@ -78,6 +83,8 @@ actor FileKeyringStore {
     let environmentPassword: SecureBytes?
     let kdf: KDFParameters
     let lockTimeoutMilliseconds: Int
+    /// Where unlocked keys wait for the next process of the login session.
+    let session: SessionUnlock
 
     /// Where the store's operations run (see the type's summary).
     private let executor = QueueExecutor(label: "swift-keyring.encrypted-file")
@@ -89,8 +96,9 @@ actor FileKeyringStore {
 
     init(
         directory: Result<String, KeyringError>, configuredPassword: SecureBytes?, environmentPassword: SecureBytes?,
-        kdf: KDFParameters, lockTimeoutMilliseconds: Int
+        kdf: KDFParameters, lockTimeoutMilliseconds: Int, session: SessionUnlock
     ) {
+        self.session = session
         self.directory = directory
         self.configuredPassword = configuredPassword
         self.environmentPassword = environmentPassword
@@ -226,15 +234,61 @@ actor FileKeyringStore {
         }
     }
 
-    /// Forgets the keyring's data key.
+    /// Forgets the keyring's data key, here and in the session holder.
     func lock(_ keyring: String) throws {
         unlocked[keyring] = nil
-        if keyring != Self.defaultKeyring, try existingDirectory().flatMap({ try open(keyring, in: $0) }) == nil {
-            throw noSuchKeyring(keyring)
+        guard let file = try existingDirectory().flatMap({ try open(keyring, in: $0) }) else {
+            if keyring != Self.defaultKeyring { throw noSuchKeyring(keyring) }
+            return
+        }
+        if let holder = session.holder, let name = sessionName(headerBytes: file.headerBytes) {
+            try holder.release(named: name)
         }
     }
 
-    /// Unwraps and keeps the keyring's data key. A given password is always checked.
+    /// Unlocks the keyring for the rest of the login session (up to `timeout`): its key goes
+    /// to the session holder, where later processes find it. A given password is always
+    /// checked; without one, a key the holder keeps is kept longer. A default keyring with no
+    /// file yet is created with the password, so that later writes need none either.
+    func unlockForSession(_ keyring: String, password: PasswordInput?, timeout: Duration) throws {
+        guard session.holder != nil else { throw noSessionHolder() }
+        for _ in 0..<Self.keyDerivationAttempts {
+            guard let directory = try existingDirectory(), let file = try open(keyring, in: directory) else {
+                guard keyring == Self.defaultKeyring else { throw noSuchKeyring(keyring) }
+                let created = try newKeyring(password: try choosePassword(password, keyring: keyring, purpose: .create))
+                let directory = try writableDirectory()
+                let made = try withExclusiveLock(keyring, in: directory) { () throws -> Bool in
+                    if try open(keyring, in: directory) != nil { return false }
+                    try write(EntryTable(), keyring: keyring, with: created, in: directory)
+                    return true
+                }
+                if made, let passwordKey = created.passwordKey {
+                    try holdForSession(passwordKey, headerBytes: created.header.encoded(), timeout: timeout)
+                    unlocked[keyring] = created
+                    return
+                }
+                continue  // another process created it meanwhile: unlock that one
+            }
+            let path = try path(of: keyring)
+            let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+            let passwordKey: SecureBytes
+            let dataKey: SecureBytes
+            if password == nil, let name = sessionName(headerBytes: file.headerBytes),
+                let held = session.holder?.load(named: name), let unwrapped = unwrapDataKey(header, passwordKey: held)
+            {
+                (dataKey, passwordKey) = (unwrapped, held)
+            } else {
+                let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
+                (dataKey, passwordKey) = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
+            }
+            try holdForSession(passwordKey, headerBytes: file.headerBytes, timeout: timeout)
+            unlocked[keyring] = UnlockedKeyring(header: header, headerBytes: file.headerBytes, dataKey: dataKey)
+            return
+        }
+        throw keyKeptChanging(keyring)
+    }
+
+    /// Unwraps and keeps the keyring's data key in this process. A given password is always checked.
     func unlock(_ keyring: String, password: PasswordInput?) throws {
         guard let directory = try existingDirectory(), let file = try open(keyring, in: directory) else {
             if keyring == Self.defaultKeyring { return }
@@ -243,8 +297,12 @@ actor FileKeyringStore {
         let path = try path(of: keyring)
         let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
         if password == nil, heldKeyring(keyring, headerBytes: file.headerBytes) != nil { return }
+        if password == nil, let state = sessionKeyring(header: header, headerBytes: file.headerBytes) {
+            unlocked[keyring] = state
+            return
+        }
         let input = try choosePassword(password, keyring: keyring, purpose: .unlock)
-        let dataKey = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
+        let (dataKey, _) = try unwrapDataKey(header, password: input, keyring: keyring, path: path)
         unlocked[keyring] = UnlockedKeyring(header: header, headerBytes: file.headerBytes, dataKey: dataKey)
     }
 
@@ -254,7 +312,10 @@ actor FileKeyringStore {
             if keyring == Self.defaultKeyring { return false }
             throw noSuchKeyring(keyring)
         }
-        return heldKeyring(keyring, headerBytes: file.headerBytes) == nil
+        if heldKeyring(keyring, headerBytes: file.headerBytes) != nil { return false }
+        let path = try path(of: keyring)
+        let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+        return sessionKeyring(header: header, headerBytes: file.headerBytes) == nil
     }
 
     /// Re-encrypts the keyring under a new random data key wrapped by the new password (new
@@ -278,6 +339,10 @@ actor FileKeyringStore {
                 guard let held = heldKeyring(keyring, headerBytes: file.headerBytes) else { return .keyChanged }
                 let table = try self.table(of: file, header: header, path: path, with: held, authenticating: true)
                 try write(table, keyring: keyring, with: newKey, in: directory)
+                // The old key opens the old file's copies (backups): no holder keeps it.
+                if let holder = session.holder, let name = sessionName(headerBytes: file.headerBytes) {
+                    _ = try? holder.release(named: name)
+                }
                 return .done(())
             }
             if case .done = attempt { return }
