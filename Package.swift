@@ -130,6 +130,9 @@ let package = Package(
         // A child process for KeyringKit's kill-and-concurrency tests; found next to the test bundle.
         .executableTarget(
             name: "keyring-file-stress", dependencies: ["KeyringKit"], path: "Tests/keyring-file-stress"),
+        // Runs a command in a new session keyring, or with the kernel keyring calls refused by
+        // seccomp as in a container (the session-unlock tests); found next to the test bundle.
+        .executableTarget(name: "keyring-test-exec", path: "Tests/keyring-test-exec"),
         .testTarget(
             name: "KeyringCLITests",
             dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "KeyringDBus", "TestSupport"]),

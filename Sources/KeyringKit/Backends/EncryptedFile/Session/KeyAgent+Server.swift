@@ -15,8 +15,13 @@ extension KeyAgent {
         } catch {
             return 1
         }
-        // One agent per socket: if another answers, leave it; a stale socket file is replaced.
-        if (try? LocalSocket.connect(to: socketPath)) != nil { return 0 }
+        // One agent per socket: each holds `SOCKET.lock` for its whole life. When another holds
+        // it, that one serves (or is about to); when nobody does, a socket file left there is
+        // stale (a killed agent) and is replaced.
+        guard let lock = try? FileSystem.openLockFile(socketPath + ".lock", mode: 0o600),
+            (try? lock.tryLock(exclusive: true)) == true
+        else { return 0 }
+        defer { withExtendedLifetime(lock) {} }
         _ = try? FileSystem.remove(socketPath)
         guard let listener = try? LocalSocket.listen(at: socketPath),
             let identity = try? FileSystem.linkStatus(socketPath)?.identity
