@@ -210,6 +210,28 @@ struct SessionUnlockTests {
         }
     }
 
+    /// As sudo remembers a password: typed once at the prompt (a terminal made by script(1)),
+    /// it opens the keyring for the next commands too, unless `remember-password = off`.
+    @Test("a password typed at the prompt is remembered for the session, unless configured off", arguments: [true, false])
+    func rememberedPrompt(remember: Bool) async throws {
+        try await withFixture(.file) { cli in
+            try await cli.store("v", service: "svc", account: "alice")
+            if !remember {
+                try FileManager.default.createDirectory(
+                    atPath: cli.directory.path + "/config/swift-keyring", withIntermediateDirectories: true)
+                try cli.write("remember-password = off\n", to: "config/swift-keyring/config")
+            }
+            let result = try await Self.session(
+                cli, .kernel,
+                """
+                (sleep 1; printf '%s\\n' "$PW") | script -qec "$K get svc alice" /dev/null >/dev/null; echo "prompted $?"
+                "$K" --no-prompt get svc alice; echo " again $?"
+                """)
+            #expect(result.stdoutText.hasPrefix("prompted 0\n"), "\(result)")
+            #expect(result.stdoutText.hasSuffix(remember ? "v\n again 0\n" : " again 3\n"), "\(result)")
+        }
+    }
+
     @Test("the unlock-timeout and remember-password settings are read and shown by diagnose")
     func settings() async throws {
         try await withFixture(.file) { cli in
