@@ -346,7 +346,8 @@ public struct EncryptedFileBackend: KeyringBackend {
         } catch {
             return BackendDiagnosis(backend: name, isUsable: false, reason: error.message, details: details)
         }
-        guard passwordSource != nil else {
+        let unlockedForSession = store.session.holder != nil && (try? await isLocked(keyring: nil)) == false
+        guard passwordSource != nil || unlockedForSession else {
             return BackendDiagnosis(
                 backend: name, isUsable: false,
                 reason: "no password source: set \(Self.passwordVariable) or let the program ask for one", details: details)
