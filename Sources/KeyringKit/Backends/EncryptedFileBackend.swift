@@ -334,9 +334,8 @@ public struct EncryptedFileBackend: KeyringBackend {
             details.append(
                 "unlocked for the session in: \(holder.status()) (unlock lasts \(Self.describe(store.session.timeout)); \(remember))"
             )
-            if let locked = try? await isLocked(keyring: nil) {
-                details.append("default keyring: \(locked ? "locked" : "unlocked")")
-            }
+            let held = (try? await perform { store in store.isUnlockedForSession(Self.defaultKeyring) }) ?? false
+            details.append("default keyring: \(held ? "unlocked for the session" : "not unlocked for the session")")
         } else {
             details.append("unlocked for the session in: nowhere (each process needs the password)")
         }
@@ -346,7 +345,7 @@ public struct EncryptedFileBackend: KeyringBackend {
         } catch {
             return BackendDiagnosis(backend: name, isUsable: false, reason: error.message, details: details)
         }
-        let unlockedForSession = store.session.holder != nil && (try? await isLocked(keyring: nil)) == false
+        let unlockedForSession = (try? await perform { store in store.isUnlockedForSession(Self.defaultKeyring) }) ?? false
         guard passwordSource != nil || unlockedForSession else {
             return BackendDiagnosis(
                 backend: name, isUsable: false,

@@ -197,7 +197,7 @@ actor FileKeyringStore {
             }
         }
         return names.sorted().map { name in
-            KeyringInfo(name: name, isLocked: unlocked[name] == nil, isDefault: name == Self.defaultKeyring)
+            KeyringInfo(name: name, isLocked: (try? isLocked(name)) ?? true, isDefault: name == Self.defaultKeyring)
         }
     }
 
@@ -313,9 +313,21 @@ actor FileKeyringStore {
             throw noSuchKeyring(keyring)
         }
         if heldKeyring(keyring, headerBytes: file.headerBytes) != nil { return false }
-        let path = try path(of: keyring)
-        let header = try KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
-        return sessionKeyring(header: header, headerBytes: file.headerBytes) == nil
+        return !isHeldForSession(file, keyring: keyring)
+    }
+
+    /// Whether the session holder keeps a key that opens this file (a damaged file: no).
+    func isHeldForSession(_ file: OpenedFile, keyring: String) -> Bool {
+        guard let path = try? path(of: keyring),
+            let header = try? KeyringFileHeader.parse(file.headerBytes, path: path, fileSize: file.size)
+        else { return false }
+        return sessionKeyring(header: header, headerBytes: file.headerBytes) != nil
+    }
+
+    /// Whether the keyring's file exists and the session holder keeps a key that opens it.
+    func isUnlockedForSession(_ keyring: String) -> Bool {
+        guard let directory = try? existingDirectory(), let file = try? open(keyring, in: directory) else { return false }
+        return isHeldForSession(file, keyring: keyring)
     }
 
     /// Re-encrypts the keyring under a new random data key wrapped by the new password (new
