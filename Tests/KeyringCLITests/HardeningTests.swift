@@ -237,14 +237,25 @@ struct HardeningTests {
             let automatic: [String: String?] = ["KEYRING_BACKEND": nil]
             let stored = try await cli.keyring(["set", "outage.example", "alice"], input: "before", environment: automatic)
             #expect(stored.succeeded, "\(stored)")
+            // The user also has a file keyring, chosen by name, and unlocked for the session.
+            let file: [String: String?] = ["KEYRING_BACKEND": "file", "KEYRING_FILE_PASSWORD": "file-password"]
+            let unlock = try await cli.keyring(["unlock", "--password-stdin"], input: "file-password", environment: file)
+            #expect(unlock.succeeded, "\(unlock)")
+            let other = try await cli.keyring(["set", "file.example", "bob"], input: "in the file", environment: file)
+            #expect(other.succeeded, "\(other)")
+            let path = try #require(cli.environment["XDG_DATA_HOME"]) + "/swift-keyring/default.keyring"
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
             try #require(cli.bus).killKeyring()
             let during = try await cli.keyring(
                 ["set", "outage.example", "alice"], input: "during",
                 environment: ["KEYRING_BACKEND": nil, "KEYRING_FILE_PASSWORD": "file-password"])
             #expect(during.status == 4, "\(during)")
             #expect(during.stderrText.contains("automatic choice"), "\(during.stderrText)")
-            let data = try #require(cli.environment["XDG_DATA_HOME"]) + "/swift-keyring"
-            #expect(!FileManager.default.fileExists(atPath: data), "a file keyring was created during the outage")
+            let unlockedDuring = try await cli.keyring(
+                ["set", "outage.example", "alice"], input: "during", environment: ["KEYRING_BACKEND": nil])
+            #expect(unlockedDuring.status == 4, "an unlocked file keyring changes nothing: \(unlockedDuring)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the file keyring was written during the outage")
+            _ = try await cli.keyring(["lock"], environment: file)
             try #require(cli.bus).restartKeyring()
             let after = try await cli.keyring(["get", "outage.example", "alice"], environment: automatic)
             #expect(after.stdoutText == "before\n", "\(after)")

@@ -1,4 +1,4 @@
-public import KeyringSystem
+internal import KeyringSystem
 
 /// Where an unlocked encrypted-file keyring's key waits for the next process of the same login
 /// session, so that `keyring unlock` once lets later commands and programs open the keyring
