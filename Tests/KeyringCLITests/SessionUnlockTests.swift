@@ -122,6 +122,28 @@ struct SessionUnlockTests {
         }
     }
 
+    /// At logout, logind removes `$XDG_RUNTIME_DIR`; the agent notices its socket is gone and
+    /// exits, dropping the keys, even though their timeout is hours away.
+    @Test("the agent exits when its runtime directory is removed, as at logout", .timeLimit(.minutes(2)))
+    func agentEndsAtLogout() async throws {
+        try await withFixture(.file) { cli in
+            let unlock = try await cli.keyring(
+                ["unlock", "--password-stdin"], input: Self.password, environment: ["KEYRING_FILE_PASSWORD": nil])
+            try #require(unlock.succeeded, "\(unlock)")
+            let socket = cli.directory.path + "/runtime/swift-keyring/agent.sock"
+            let agents = try await cli.run("/usr/bin/pgrep", ["-f", "agent --socket \(socket)"])
+            let pid = try #require(Int32(agents.stdoutText.split(separator: "\n").first ?? ""), "\(agents)")
+            try FileManager.default.removeItem(atPath: cli.directory.path + "/runtime/swift-keyring")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while kill(pid, 0) == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(kill(pid, 0) != 0, "the agent \(pid) still runs")
+            let get = try await cli.keyring(["--no-prompt", "get", "svc", "alice"], environment: ["KEYRING_FILE_PASSWORD": nil])
+            #expect(get.status != 0, "\(get)")
+        }
+    }
+
     /// Another user who can read a copy of the keyring file, and even shares the session
     /// keyring (a child made with setpriv), cannot use the held key.
     @Test(
