@@ -19,9 +19,10 @@ struct DockerCredentialsTests {
         let found = try #require(try await keyring.dockerCredential(hub))
         #expect(found.username == "carol" && found.secret.stringValue == "c")
         #expect(try await keyring.accounts(service: hub.service) == ["carol"], "the other user's is gone")
-        #expect(try await keyring.dockerCredentials().map { "\($0.server)=\($0.username)" } == [
-            "https://index.docker.io/v1/=carol", "r.example=bob",
-        ])
+        #expect(
+            try await keyring.dockerCredentials().map { "\($0.server)=\($0.username)" } == [
+                "https://index.docker.io/v1/=carol", "r.example=bob",
+            ])
         #expect(try await keyring.eraseDockerCredential(hub) == 1)
         #expect(try await keyring.dockerCredential(hub) == nil)
         #expect(try await keyring.eraseDockerCredential(hub) == 0)
@@ -33,10 +34,11 @@ struct DockerCredentialsTests {
     @Test("the item attributes are docker-credential-secretservice's")
     func attributes() {
         let key = DockerCredentialKey(server: "r.example")
-        #expect(key.storeAttributes(username: "u") == [
-            "server": "r.example", "username": "u", "docker_cli": "1", "label": "Docker Credentials",
-            "xdg:schema": "io.docker.Credentials",
-        ])
+        #expect(
+            key.storeAttributes(username: "u") == [
+                "server": "r.example", "username": "u", "docker_cli": "1", "label": "Docker Credentials",
+                "xdg:schema": "io.docker.Credentials",
+            ])
         #expect(key.label == "r.example")
     }
 
@@ -50,7 +52,9 @@ struct DockerCredentialsTests {
         #expect(selection.disabledBy?.contains(path) == true)
         #expect(try selection.auditLogPath() == directory + "/audit.log")
         await #expect(throws: KeyringError.self) { try await selection.choose() }
-        #expect(BackendSelection(environment: ["HOME": directory, "KEYRING_BACKEND": "memory"], configurationPath: path).disabledBy == nil)
+        #expect(
+            BackendSelection(environment: ["HOME": directory, "KEYRING_BACKEND": "memory"], configurationPath: path).disabledBy
+                == nil)
         #expect(BackendSelection(backend: .memory, environment: ["HOME": directory], configurationPath: path).disabledBy == nil)
         #expect(throws: KeyringError.self) { try selection.disable() }  // exists: refused
         let fresh = BackendSelection(environment: ["HOME": directory], configurationPath: directory + "/new/config")
