@@ -1,13 +1,15 @@
 /// The settings file `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
 ///
 /// One `key = value` per line; `#` starts a comment; blank lines are ignored. Keys:
-/// - `backend`: `secret-service`, `file`, `env`, `memory`, or `auto` (the default).
+/// - `backend`: `secret-service`, `file`, `env`, `memory`, or `auto` (the default); `disabled`
+///   turns keyring off (Python keyring's null backend: nothing is stored or found).
 /// - `fallback`: `true` (the default) lets the automatic choice use the encrypted file when no
 ///   Secret Service is reachable; `false` makes that an error.
 /// - `unlock-timeout`: how long `keyring unlock` keeps an encrypted-file keyring open for the
 ///   login session when `--timeout` is not given: `8h` (the default), `30m`, `90s`, `1d`.
 /// - `remember-password`: how long a password typed at a prompt keeps its keyring open for the
 ///   session, as `sudo` remembers one: `15m` (the default), or `off`.
+/// - `audit-log`: a file to which the keyring tool appends one line per lookup (absolute, or `~/...`).
 ///
 /// Unknown keys and bad values are errors that name the line, so a typo never silently changes
 /// where secrets go.
@@ -20,6 +22,10 @@ struct BackendConfiguration: Sendable, Equatable {
     var unlockTimeout: Duration?
     /// The `remember-password` setting: `.some(nil)` for `off`, `nil` when absent.
     var rememberPassword: Duration??
+    /// Whether `backend = disabled`.
+    var isDisabled = false
+    /// The `audit-log` setting as written, or `nil` when absent.
+    var auditLog: String?
 
     /// The configuration file's path for an environment, or `nil` when no home is known.
     static func defaultPath(environment: [String: String]) -> String? {
@@ -62,7 +68,9 @@ struct BackendConfiguration: Sendable, Equatable {
             let value = parts[1].trimmedWhitespace
             switch key {
             case "backend":
-                configuration.backend = value.lowercased() == "auto" ? nil : try BackendKind(parsing: value, origin: origin)
+                configuration.isDisabled = value.lowercased() == "disabled"
+                configuration.backend =
+                    ["auto", "disabled"].contains(value.lowercased()) ? nil : try BackendKind(parsing: value, origin: origin)
             case "fallback":
                 configuration.fallback = try parseBoolean(value, origin: origin)
             case "unlock-timeout":
@@ -70,11 +78,16 @@ struct BackendConfiguration: Sendable, Equatable {
             case "remember-password":
                 let off = ["off", "no", "false", "never", "0"].contains(value.lowercased())
                 configuration.rememberPassword = .some(off ? nil : try parseDuration(value, origin: origin))
+            case "audit-log":
+                guard value.hasPrefix("/") || value.hasPrefix("~/") else {
+                    throw KeyringError(.invalidArgument, "\(origin): audit-log needs an absolute path (or one starting with ~/)")
+                }
+                configuration.auditLog = value
             default:
                 throw KeyringError(
                     .invalidArgument,
-                    "\(origin): unknown setting '\(key)'; the settings are backend, fallback, unlock-timeout and remember-password"
-                )
+                    "\(origin): unknown setting '\(key)'; the settings are backend, fallback, unlock-timeout, "
+                        + "remember-password and audit-log")
             }
         }
         return configuration

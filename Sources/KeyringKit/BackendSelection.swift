@@ -171,6 +171,10 @@ public struct BackendSelection: Sendable {
             return try await make(kind, because: "KEYRING_BACKEND=\(kind)")
         }
         let configuration = try loadConfiguration()
+        if configuration?.isDisabled == true {
+            throw KeyringError(
+                .noStorageAccess, "keyring is turned off by `backend = disabled` in \(configurationPath ?? "the configuration")")
+        }
         if let kind = configuration?.backend {
             return try await make(kind, because: "backend = \(kind) in \(configurationPath ?? "the configuration")")
         }
@@ -199,7 +203,7 @@ public struct BackendSelection: Sendable {
                     .noStorageAccess,
                     "the Secret Service does not answer (\(error.message)), and it is this machine's automatic "
                         + "choice (\(record.path ?? "recorded")), so nothing goes to the encrypted file instead; "
-                        + "start the keyring daemon and try again, or choose a backend yourself with "
+                        + "try again once it answers, or choose a backend yourself with "
                         + "KEYRING_BACKEND or `backend = ...` in \(configurationPath ?? "the configuration file")",
                     underlying: error)
             }

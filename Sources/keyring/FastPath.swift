@@ -1,6 +1,6 @@
 /// `keyring get` without the argument parser, for the command lines pip, uv, scripts and people
 /// use most: `get SERVICE USERNAME`, `get SERVICE --mode creds`, with `-b`, `--keyring`,
-/// `--mode`, `--output`, `--no-prompt` in any order. Parsing with swift-argument-parser costs
+/// `--mode`, `--output`, `--no-prompt`, `--audit-log` in any order. Parsing with swift-argument-parser costs
 /// more than the rest of a `get` from a keyring without a file; this skips it.
 ///
 /// Anything else (help, `--opt=value`, `--`, a name starting with `-`, a wrong value, too many
@@ -39,6 +39,9 @@ enum FastPath {
             case "--output":
                 guard let text = value(), let output = OutputFormat(rawValue: text) else { return nil }
                 get.settings.output = output
+            case "--audit-log":
+                guard let path = value() else { return nil }
+                get.settings.auditLog = path
             case "-p", "--keyring-path":
                 guard value() != nil else { return nil }
             case "--no-prompt":

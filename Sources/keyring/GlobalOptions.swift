@@ -29,6 +29,14 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp("Output format of get, list, search, keyrings and diagnose: plain or json.", valueName: "format"))
     var output: OutputFormat = .plain
 
+    @Option(
+        name: .customLong("audit-log"),
+        help: ArgumentHelp(
+            "Append a line for each lookup (get, run, git and docker helpers) to this file; never a value.",
+            discussion: "Also `audit-log = PATH` in the configuration file. The file is created 0600.",
+            valueName: "path"))
+    var auditLog: String?
+
     /// Python keyring's `-p/--keyring-path` (a Python import path); accepted and ignored.
     @Option(name: [.customShort("p"), .customLong("keyring-path")], help: .hidden)
     var keyringPath: String?
@@ -37,12 +45,13 @@ struct GlobalOptions: ParsableArguments {
     /// scans a command line before the parser does (``ArgumentErrors``; ``FastPath`` handles
     /// the same ones).
     static let namesTakingValues: Set<String> = [
-        "-b", "--backend", "--keyring-backend", "--keyring", "--output", "--mode", "-p", "--keyring-path",
+        "-b", "--backend", "--keyring-backend", "--keyring", "--output", "--mode", "-p", "--keyring-path", "--audit-log",
+        "--print-completion",
     ]
 
     /// The options as plain values.
     var settings: Settings {
-        Settings(backend: backend, keyring: keyring, noPrompt: noPrompt, output: output)
+        Settings(backend: backend, keyring: keyring, noPrompt: noPrompt, output: output, auditLog: auditLog)
     }
 }
 

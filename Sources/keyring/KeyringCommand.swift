@@ -15,14 +15,17 @@ struct KeyringCommand: AsyncParsableCommand {
             Secrets are read from a terminal without echo or from standard input, never from \
             the command line, and are printed only by `get` (and given to the command of `run`). \
             Compatible with Python keyring's command line, so pip and uv can use it with \
-            --keyring-provider subprocess; `keyring git-credential` is a git credential helper.
+            --keyring-provider subprocess; `keyring git-credential` is a git credential helper, \
+            `keyring docker-credential` a Docker one. Shell completion: \
+            keyring --generate-completion-script bash|zsh|fish (or --print-completion SHELL).
 
             \(ExitStatus.helpSection)
             """,
         version: version,
         subcommands: [
             GetCommand.self, SetCommand.self, DeleteCommand.self, DiagnoseCommand.self,
-            ListCommand.self, SearchCommand.self, RunCommand.self, GitCredentialCommand.self,
+            ListCommand.self, SearchCommand.self, RunCommand.self, ImportEnvCommand.self, GitCredentialCommand.self,
+            DockerCredentialCommand.self,
             KeyringsCommand.self, CreateKeyringCommand.self, DeleteKeyringCommand.self,
             LockCommand.self, UnlockCommand.self, AgentCommand.self,
         ])
@@ -33,16 +36,23 @@ struct KeyringCommand: AsyncParsableCommand {
     @Flag(name: .customLong("list-backends"), help: "List the backends and exit.")
     var listBackends = false
 
+    @OptionGroup var python: PythonOptions
+
     func run() async throws {
+        if try python.run(options) { return }
         guard listBackends else {
             throw CommandExit.usage("say what to do: get, set, del, diagnose, ... (see keyring --help)")
         }
         try StandardStreams.writeOut(BackendKind.allCases.map { "\($0.rawValue)\n" }.joined())
     }
 
-    /// The program name that makes `keyring` act as `keyring git-credential`: git runs
-    /// `git-credential-keyring` for `credential.helper = keyring`.
-    static let gitHelperName = "git-credential-keyring"
+    /// The program names that make `keyring` act as a helper, and the command each is: git
+    /// runs `git-credential-keyring` for `credential.helper = keyring`, docker
+    /// `docker-credential-keyring` for `"credsStore": "keyring"`.
+    static let helperNames = [
+        "git-credential-keyring": GitCredentialCommand.configuration.commandName!,
+        "docker-credential-keyring": DockerCredentialCommand.configuration.commandName!,
+    ]
 
     /// Starts, on other cores, what the command will probably need first, before anything else
     /// runs: for a plain `get` that may end at the Secret Service, its session (key pair,
@@ -71,9 +81,9 @@ struct KeyringCommand: AsyncParsableCommand {
     private static func execute(arguments: [String]) async -> Int32 {
         let program = arguments.first ?? "keyring"
         var arguments = Array(arguments.dropFirst())
-        if program.split(separator: "/").last.map(String.init) == gitHelperName {
-            if arguments.first == GitCredentialCommand.configuration.commandName { arguments.removeFirst() }
-            arguments.insert(GitCredentialCommand.configuration.commandName!, at: 0)
+        if let name = program.split(separator: "/").last, let helper = helperNames[String(name)] {
+            if arguments.first == helper { arguments.removeFirst() }
+            arguments.insert(helper, at: 0)
         }
         do {
             if !arguments.isEmpty, let get = FastPath.parseGet(arguments) {
@@ -106,6 +116,9 @@ struct KeyringCommand: AsyncParsableCommand {
             var message = fullMessage(for: error)
             if code != .success { message = ArgumentErrors.redacting(message, arguments: arguments) }
             if code == .success {
+                if let shell = CompletionScripts.requestedShell(in: arguments) {
+                    message = CompletionScripts.addingAliases(to: message, shell: shell)
+                }
                 if !message.isEmpty { try? StandardStreams.writeOut(message.hasSuffix("\n") ? message : message + "\n") }
                 return ExitStatus.success.rawValue
             }

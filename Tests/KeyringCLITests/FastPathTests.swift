@@ -10,7 +10,7 @@ struct FastPathTests {
     func agree() async throws {
         try await withFixture(.file) { cli in
             try await cli.store("fast-secret", service: "fast.example", account: "alice")
-            let pairs: [(fast: [String], parsed: [String])] = [
+            var pairs: [(fast: [String], parsed: [String])] = [
                 (["get", "fast.example", "alice"], ["get", "--", "fast.example", "alice"]),
                 (["get", "fast.example", "nobody"], ["get", "--", "fast.example", "nobody"]),
                 (["-b", "file", "get", "fast.example", "alice"], ["get", "--backend=file", "fast.example", "alice"]),
@@ -31,6 +31,9 @@ struct FastPathTests {
                     ["get", "--backend=keyring.backends.null.Keyring", "a", "b"]
                 ),
             ]
+            let log = cli.directory.appendingPathComponent("audit.log").path
+            pairs.append(
+                (["--audit-log", log, "get", "fast.example", "alice"], ["get", "--audit-log=\(log)", "fast.example", "alice"]))
             for (fast, parsed) in pairs {
                 let one = try await cli.keyring(fast)
                 let two = try await cli.keyring(parsed)
@@ -38,6 +41,8 @@ struct FastPathTests {
                 #expect(one.stdout == two.stdout, "\(fast) vs \(parsed)")
                 #expect(one.stderr == two.stderr, "\(fast) vs \(parsed)")
             }
+            let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 2 && lines.allSatisfy { $0.contains(#""result": "found""#) }, "\(lines)")
         }
     }
 }

@@ -75,13 +75,22 @@ struct PythonCompatibilityTests {
         }
     }
 
-    @Test("--mode creds with several accounts takes the first and says so on stderr", arguments: CLIBackend.all)
+    @Test(
+        "--mode creds with several accounts takes the first (as Python keyring does) and says so on stderr",
+        arguments: CLIBackend.all)
     func credsAmbiguous(backend: CLIBackend) async throws {
         try await withFixture(backend) { cli in
             try await cli.store("secret-b", service: "shared.example", account: "bob")
             try await cli.store("secret-a", service: "shared.example", account: "alice")
             let creds = try await cli.keyring(["get", "shared.example", "--mode", "creds"])
-            #expect(creds.stdoutText == "alice\nsecret-a\n")
+            // The file keeps no order: the first by name. The Secret Service: the first its search
+            // returns (gnome-keyring's order is not that of creation, and not the same in every
+            // run), which Python keyring's get_credential takes too (RoughEdgeTests).
+            if backend == .file {
+                #expect(creds.stdoutText == "alice\nsecret-a\n")
+            } else {
+                #expect(["alice\nsecret-a\n", "bob\nsecret-b\n"].contains(creds.stdoutText), "\(creds.stdoutText)")
+            }
             #expect(creds.stderrText.contains("2 accounts"))
             #expect(!creds.stderrContains("secret-a") && !creds.stderrContains("secret-b"))
         }

@@ -14,6 +14,8 @@ struct SystemCallError: Error, Sendable, CustomStringConvertible {
     var isSymbolicLink: Bool { errno == ELOOP }
     /// `EACCES` or `EPERM`.
     var isPermissionDenied: Bool { errno == EACCES || errno == EPERM }
+    /// `EEXIST`.
+    var isAlreadyExisting: Bool { errno == EEXIST }
     /// `ENOSPC` or `EDQUOT`.
     var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
 

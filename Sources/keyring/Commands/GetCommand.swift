@@ -13,7 +13,8 @@ struct GetCommand: AsyncParsableCommand {
             Prints the secret and a newline on stdout, byte for byte (binary secrets too). \
             Exits with 1, printing nothing, when there is no such entry. With --mode creds, \
             prints the user name, then the password; without USERNAME it picks the first \
-            account stored for SERVICE.
+            account stored for SERVICE, as Python keyring does (in the Secret Service, the \
+            first its search returns in the default collection; elsewhere the first by name).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -40,12 +41,19 @@ struct GetCommand: AsyncParsableCommand {
     /// - Throws: ``CommandExit`` with status 1 when there is no entry; ``KeyringError``.
     static func perform(_ context: CommandContext, mode: GetMode, service: String, username: String?) async throws {
         if context.isDisabled { throw CommandExit(.notFound) }
+        let log = try AuditLog.open(for: context)
         let keyring = try await context.open()
         let account: String
         if let username {
             account = username
         } else {
-            let accounts = try await keyring.accounts(service: service)
+            // The first as Python keyring's get_credential takes it (the Secret Service's order).
+            let accounts: [String] =
+                try await context.audited(log, "get", service: service, account: nil, in: keyring, recordsFound: false) {
+                    () async throws -> [String]? in
+                    let accounts = try await keyring.accountsInLookupOrder(service: service)
+                    return accounts.isEmpty ? nil : accounts
+                } ?? []
             guard let first = accounts.first else { throw CommandExit(.notFound) }
             if accounts.count > 1 {
                 KeyringCommand.report(
@@ -54,7 +62,10 @@ struct GetCommand: AsyncParsableCommand {
             }
             account = first
         }
-        guard let secret = try await keyring.get(service: service, account: account) else {
+        let found = try await context.audited(log, "get", service: service, account: account, in: keyring) {
+            try await keyring.get(service: service, account: account)
+        }
+        guard let secret = found else {
             throw CommandExit(.notFound)
         }
         let printsUsername = mode == .creds

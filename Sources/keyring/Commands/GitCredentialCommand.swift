@@ -36,7 +36,14 @@ struct GitCredentialCommand: AsyncParsableCommand {
         switch operation {
         case "get":
             guard key.isComplete else { return }
-            guard let found = try await context.open().gitCredential(key) else { return }
+            let log = try AuditLog.open(for: context)
+            let keyring = try await context.open()
+            let found = try await context.audited(
+                log, "git-credential get", service: key.service, account: key.username, in: keyring
+            ) {
+                try await keyring.gitCredential(key)
+            }
+            guard let found else { return }
             let printable = found.password.withUnsafeBytes { !$0.contains(UInt8(ascii: "\n")) && !$0.contains(0) }
             guard printable else {
                 throw CommandExit(

@@ -8,7 +8,9 @@ struct ListCommand: AsyncParsableCommand {
         abstract: "List the entries (names only, never secrets).",
         discussion: """
             With SERVICE, prints the user names stored for it, one a line. Without, prints \
-            every entry of the keyring as SERVICE, a tab, and USERNAME.
+            every entry of the keyring as SERVICE, a tab, and USERNAME; git and Docker \
+            credentials of the Secret Service, which have no service, show as \
+            git:URL and docker:SERVER.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -32,7 +34,7 @@ struct ListCommand: AsyncParsableCommand {
             switch options.output {
             case .plain:
                 try StandardStreams.writeOut(
-                    entries.map { "\(DisplayText.escaped($0.service))\t\(DisplayText.escaped($0.account))\n" }.joined())
+                    entries.map { "\(DisplayText.escaped($0.shownService))\t\(DisplayText.escaped($0.account))\n" }.joined())
             case .json: try StandardStreams.writeOut(JSONValue.array(entries.map(\.json)).text + "\n")
             }
         }

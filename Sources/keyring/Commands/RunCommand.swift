@@ -12,7 +12,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Each --env VAR=SERVICE/USERNAME reads one secret and sets VAR to it in the \
             command's environment; SERVICE/USERNAME is split at the last '/', so SERVICE may be \
-            a URL. The command replaces keyring (its exit status is the command's own); 127 \
+            a URL. --env-file FILE reads such references from a file of NAME=SERVICE/USERNAME \
+            lines (dotenv syntax; `keyring import-env` makes one from a .env file); --env \
+            given after it wins for the same NAME. The command replaces keyring (its exit status is the command's own); 127 \
             when it is not found, 126 when it cannot be run. A missing secret exits with 1 \
             before anything runs.
             """)
@@ -23,14 +25,31 @@ struct RunCommand: AsyncParsableCommand {
         name: .customLong("env"), help: ArgumentHelp("A variable and the secret to give it.", valueName: "var=service/username"))
     var variables: [String] = []
 
+    @Option(
+        name: .customLong("env-file"),
+        help: ArgumentHelp(
+            "A file of NAME=SERVICE/USERNAME references (as `keyring import-env` writes), each read as --env is.",
+            valueName: "file"))
+    var envFiles: [String] = []
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
     var command: [String] = []
 
-    /// One `--env` request.
+    /// One `--env` request, or one line of an `--env-file`.
     struct Request {
         let variable: String
         let service: String
         let account: String
+        /// `FILE line N` for a line of an --env-file, whose reference is not shown in messages
+        /// (the file may be a dotenv file of values, given by mistake).
+        var origin: String?
+
+        init(variable: String, service: String, account: String, origin: String?) {
+            self.variable = variable
+            self.service = service
+            self.account = account
+            self.origin = origin
+        }
 
         init(parsing text: String) throws(CommandExit) {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
@@ -65,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         var requests: [Request] = []
+        for file in envFiles { requests += try EnvReferences.read(file) }
         for text in variables { requests.append(try Request(parsing: text)) }
         let context = CommandContext(options)
         // name=value strings for the child, built from the secrets' bytes and wiped on failure.
@@ -72,9 +92,20 @@ struct RunCommand: AsyncParsableCommand {
         defer { for key in assignments.keys { assignments[key]!.wipe() } }
         if !requests.isEmpty {
             if context.isDisabled { throw CommandExit(.notFound, "keyring is disabled; no secret for \(requests[0].variable)") }
+            let log = try AuditLog.open(for: context)
             let keyring = try await context.open()
             for request in requests {
-                guard let secret = try await keyring.get(service: request.service, account: request.account) else {
+                let found = try await context.audited(log, "run", service: request.service, account: request.account, in: keyring)
+                {
+                    try await keyring.get(service: request.service, account: request.account)
+                }
+                guard let secret = found else {
+                    if let origin = request.origin {
+                        throw CommandExit(
+                            .notFound,
+                            "no secret is stored for \(request.variable) (\(origin); the reference is not shown, in case the file "
+                                + "holds values); store it with keyring set SERVICE USERNAME as that line names them")
+                    }
                     throw CommandExit(
                         .notFound,
                         "no secret is stored for '\(request.account)' on '\(request.service)' (for \(request.variable)); "

@@ -7,6 +7,7 @@ struct Settings {
     var keyring: String?
     var noPrompt = false
     var output: OutputFormat = .plain
+    var auditLog: String?
 }
 
 /// What a command needs to reach its keyring: the environment, the options, and the backend
@@ -86,9 +87,13 @@ struct CommandContext {
         return keyring
     }
 
-    /// Whether `-b` disabled the keyring (Python's null backend).
+    /// Whether `-b` disabled the keyring (Python's null backend), or the configuration file
+    /// did (`backend = disabled`, written by `keyring --disable`) and nothing chose otherwise.
     var isDisabled: Bool {
-        if case .disabled = try? backendRequest() { return true }
-        return false
+        switch try? backendRequest() {
+        case .disabled: return true
+        case .kind: return false
+        case .automatic, nil: return BackendSelection(environment: environment).disabledBy != nil
+        }
     }
 }

@@ -1,9 +1,10 @@
 /// Just enough JSON for `--output json`, without Foundation: objects of strings, booleans and
-/// arrays, written the way Python's `json.dumps` writes them (`", "` and `": "` between items,
+/// integers and arrays, written the way Python's `json.dumps` writes them (`", "` and `": "` between items,
 /// non-ASCII as `\uXXXX`), so output matches Python keyring's byte for byte.
 enum JSONValue {
     case string(String)
     case bool(Bool)
+    case integer(Int)
     case array([JSONValue])
     /// Keys in the order given.
     case object([(String, JSONValue)])
@@ -19,6 +20,7 @@ enum JSONValue {
         switch self {
         case .string(let value): Self.quote(value, into: &out)
         case .bool(let value): out += value ? "true" : "false"
+        case .integer(let value): out += String(value)
         case .array(let values):
             out += "["
             for (index, value) in values.enumerated() {
