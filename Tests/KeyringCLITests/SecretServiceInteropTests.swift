@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The built `keyring` against gnome-keyring, beside the programs people already use:
+/// The built `keyring` against gnome-keyring (or the server `KEYRING_TEST_SERVER` names), beside
+/// the programs people already use:
 /// secret-tool, Python keyring, and git's own git-credential-libsecret.
 @Suite("keyring with other Secret Service programs")
 struct SecretServiceCLIInteropTests {
@@ -111,6 +112,27 @@ struct SecretServiceCLIInteropTests {
             #expect(rejected.succeeded, "\(rejected)")
             let after = try await Self.git(cli, helper: "libsecret", "fill", query)
             #expect(!after.stdoutText.contains("from-libsecret"), "\(after)")
+        }
+    }
+
+    /// `keyring diagnose` names the program that owns org.freedesktop.secrets, as the bus says.
+    @Test func diagnoseNamesTheServer() async throws {
+        try await withFixture(.secretService) { cli in
+            let server = try #require(cli.server)
+            let expected: (title: String, limit: String?) =
+                switch server {
+                case .gnomeKeyring: ("gnome-keyring (gnome-keyring-daemon, pid ", "content type comes back as text/plain")
+                case .kwallet: ("KWallet (kwalletd5, pid ", "a NUL byte ends them")
+                case .keepassxc: ("KeePassXC (keepassxc, pid ", "need KeePassXC's window")
+                case .libsecretMock: ("libsecret's test mock service (python3", "everything is lost when it exits")
+                case .passSecretService: ("pass-secret-service (python3", "binary secrets cannot be stored")
+                }
+            let plain = try await cli.keyring(["diagnose"])
+            #expect(plain.succeeded, "\(plain)")
+            #expect(plain.stdoutText.contains("  server: " + expected.title), "\(plain.stdoutText)")
+            if let pid = cli.bus?.keyringPID { #expect(plain.stdoutText.contains("pid \(pid))"), "\(plain.stdoutText)") }
+            if let limit = expected.limit { #expect(plain.stdoutText.contains(limit), "\(plain.stdoutText)") }
+            #expect(plain.stdoutText.contains("secret-service: usable: org.freedesktop.secrets answers on the session bus ("))
         }
     }
 
