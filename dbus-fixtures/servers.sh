@@ -170,7 +170,33 @@ CFG
 
 server_launch_kwallet() { kwallet_start_process; }
 
-server_ready_kwallet() { kwallet_pam_open; }
+# kwalletd5 starts with every wallet closed, and its Secret Service side sees a wallet opened with
+# pamOpen as locked still: unlock each collection as a client would (Unlock, then the prompt it
+# returns, which completes without a dialog for an empty-password wallet), and wait until it is.
+server_ready_kwallet() {
+    kwallet_pam_open || return 1
+    local w path prompt
+    for w in $kwallet_wallets; do
+        path=/org/freedesktop/secrets/collection/$w
+        prompt=$(dbus-send --bus="$address" --reply-timeout=5000 --print-reply --dest="$secrets_name" \
+            /org/freedesktop/secrets org.freedesktop.Secret.Service.Unlock "array:objpath:$path" |
+            awk '/object path/ { p = $3 } END { gsub(/"/, "", p); print p }') || return 1
+        if [ -n "$prompt" ] && [ "$prompt" != / ]; then
+            dbus-send --bus="$address" --reply-timeout=5000 --print-reply --dest="$secrets_name" \
+                "$prompt" org.freedesktop.Secret.Prompt.Prompt string: > /dev/null || return 1
+        fi
+        while ! dbus-send --bus="$address" --reply-timeout=1000 --print-reply --dest="$secrets_name" "$path" \
+            org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Collection string:Locked 2> /dev/null |
+            grep -q 'boolean false'; do
+            now
+            if [ "$now_ms" -ge "$deadline" ]; then
+                echo "${0##*/}: KWallet's collection $w was not unlocked within $timeout_ms ms" >&2
+                return 1
+            fi
+            sleep 0.02
+        done
+    done
+}
 
 # kwalletd5 writes a wallet to disk 5 s after a change, and not on TERM: closing the wallets
 # writes them now. (A crash - keyring-ctl kill - loses the last 5 s of changes, as it would.)
