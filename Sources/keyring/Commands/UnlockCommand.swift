@@ -25,6 +25,19 @@ struct UnlockCommand: AsyncParsableCommand {
     func run() async throws {
         let context = CommandContext(options)
         let password = passwordStdin ? try PasswordInput.fromStandardInput() : nil
-        try await context.open(keyring: name).unlock(password: password)
+        let keyring = try await context.open(keyring: name)
+        let outcome: Result<Void, KeyringError>
+        do {
+            try await keyring.unlock(password: password)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let error) = outcome, error.code == .unsupported, password != nil,
+            keyring.backend.name == "secret-service"
+        {
+            throw KeyringCommand.passwordStdinRefusal(error, creating: false)
+        }
+        try outcome.get()
     }
 }
