@@ -136,6 +136,28 @@ struct SecretServiceCLIInteropTests {
         }
     }
 
+    /// Headless (no terminal, no DISPLAY), `keyring` runs no Secret Service prompt: on a server
+    /// that answers writes with one (``ServerProfile/promptsForWrites``: KeePassXC), `set` says
+    /// so with status 3 and stores nothing; elsewhere it just works.
+    @Test func writesThatNeedAPromptHeadless() async throws {
+        try await withFixture(.secretService) { cli in
+            let server = try #require(cli.server)
+            let set = try await cli.keyring(
+                ["set", "headless.example", "alice"], input: "headless secret", environment: ["KEYRING_PROMPT": nil])
+            if server.profile.promptsForWrites {
+                #expect(set.status == 3, "\(set)")
+                #expect(set.stderrText.contains("needs a prompt, and prompts are disabled"), "\(set)")
+                #expect(!set.stderrContains("headless secret"))
+                let get = try await cli.keyring(["get", "headless.example", "alice"])
+                #expect(get.status == 1, "nothing stored: \(get)")
+            } else {
+                #expect(set.succeeded, "\(set)")
+                let get = try await cli.keyring(["get", "headless.example", "alice"], environment: ["KEYRING_PROMPT": nil])
+                #expect(get.stdoutText == "headless secret\n", "\(get)")
+            }
+        }
+    }
+
     @Test func noPromptOnALockedCollectionFailsFastAndSaysSo() async throws {
         try await withFixture(.secretService) { cli in
             try await cli.store("locked secret", service: "locked.example", account: "alice")
@@ -145,6 +167,11 @@ struct SecretServiceCLIInteropTests {
             let start = clock.now
             let got = try await cli.keyring(["--no-prompt", "get", "locked.example", "alice"])
             let elapsed = clock.now - start
+            if let server = cli.server, server.profile.unlockPrompt == .none {
+                // The libsecret mock and pass-secret-service unlock when asked, with no prompt.
+                #expect(got.stdoutText == "locked secret\n", "\(got)")
+                return
+            }
             #expect(got.status == 3, "\(got)")
             #expect(got.stdout.isEmpty)
             #expect(got.stderrText.contains("locked"), "\(got.stderrText)")

@@ -112,9 +112,12 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
             },
             listedAccount: { $0 })
         fixture.server = server
-        fixture.defaultKeyringName = server == .gnomeKeyring ? "login" : server.profile.defaultCollection.map {
-            String($0.split(separator: "/").last!)
-        }
+        fixture.defaultKeyringName =
+            server == .gnomeKeyring
+            ? "login"
+            : server.profile.defaultCollection.map {
+                String($0.split(separator: "/").last!)
+            }
         return fixture
     }()
 

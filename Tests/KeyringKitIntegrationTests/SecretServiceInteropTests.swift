@@ -29,8 +29,13 @@ struct SecretServiceInteropTests {
             stdin: stdin.map { Array($0.utf8) }, timeout: .seconds(60))
     }
 
+    /// No prompts (gnome-keyring's end dismissed headless), except on a server that answers
+    /// every write with one (``ServerProfile/promptsForWrites``: KeePassXC's complete by themselves).
     func backend(_ bus: TestBus) -> SecretServiceBackend {
-        SecretServiceBackend(client: SecretServiceClient(options: .init(bus: .address(bus.address), allowsPrompts: false)))
+        let prompts = bus.server?.profile.promptsForWrites ?? false
+        return SecretServiceBackend(
+            client: SecretServiceClient(
+                options: .init(bus: .address(bus.address), promptTimeout: .seconds(10), allowsPrompts: prompts)))
     }
 
     @Test func pythonKeyringWritesAndKeyringKitReads() async throws {
@@ -152,9 +157,16 @@ struct SecretServiceInteropTests {
         environment["KEYRING_NO_PROMPT"] = "1"
         let keyring = Keyring(
             backend: try await BackendSelection(environment: environment, configurationPath: "/nonexistent").choose().backend)
-        try await keyring.set("locked away", service: "lock-test", account: "me")
-        try await keyring.lock()
+        // Stored and locked by a client that may run the prompts KeePassXC answers writes with.
+        let writer = Keyring(backend: backend(bus))
+        try await writer.set("locked away", service: "lock-test", account: "me")
+        try await writer.lock()
         #expect(try await keyring.isLocked())
+        if bus.server?.profile.unlockPrompt == HeadlessPrompt.none {
+            // The libsecret mock and pass-secret-service unlock when asked, with no prompt.
+            #expect(try await keyring.get(service: "lock-test", account: "me") == Secret("locked away"))
+            return
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let error = await expectKeyringError(.locked) { _ = try await keyring.get(service: "lock-test", account: "me") }

@@ -39,13 +39,16 @@ public enum TestServer: String, CaseIterable, Sendable, CustomStringConvertible 
     public var profile: ServerProfile { ServerProfile(self) }
 
     /// The size of the largest secret the tests give this server: 1 MiB, or 16 KiB for the
-    /// libsecret mock (``ServerProfile/takesLargeSecretsQuickly``).
+    /// libsecret mock and pass-secret-service (``ServerProfile/takesLargeSecretsQuickly``).
     public var largeSecretSize: Int { profile.takesLargeSecretsQuickly ? 1 << 20 : 1 << 14 }
 }
 
 /// How a prompt of one kind ends on a headless server with nobody to answer it.
 public enum HeadlessPrompt: Sendable, Equatable {
-    /// No prompt at all, or one that completes by itself.
+    /// No prompt at all: the server does it at once (a client that may not show prompts gets
+    /// it done too: the libsecret mock and pass-secret-service unlock when asked).
+    case none
+    /// A prompt that completes by itself.
     case completes
     /// Completes at once as dismissed (gnome-keyring without a prompter: gcr-prompter cannot
     /// open a display).
@@ -70,21 +73,31 @@ public struct ServerProfile: Sendable {
     /// one (the tests then create it: pass-secret-service creates collections without a prompt).
     public let secondCollection: String?
 
-    /// A secret's content type comes back as it was stored. gnome-keyring 42 answers
-    /// `text/plain` for every secret.
+    /// A secret's content type comes back as it was stored. gnome-keyring 42 and
+    /// pass-secret-service answer `text/plain` for every secret.
     public let keepsContentType: Bool
+    /// A text content type comes back with its parameters (`text/plain; charset=utf8`).
+    /// KeePassXC answers `text/plain` for it.
+    public let keepsContentTypeParameters: Bool
+    /// `CreateItem`, `Item.Delete` and `Lock` answer with a prompt (KeePassXC's, which completes
+    /// without a window when its confirmations are off). A client that runs no prompts (the
+    /// `keyring` command headless, without `KEYRING_PROMPT=always`) cannot write there.
+    public let promptsForWrites: Bool
+    /// Every item carries attributes of the server's own besides the ones it was given
+    /// (KeePassXC: `Title`, `UserName`, `URL`, `Notes`, `Uuid`, `Path`).
+    public let addsAttributes: Bool
     /// Secrets may be any bytes. pass-secret-service stores secrets as UTF-8 text: a secret that
     /// is not valid UTF-8 fails to store.
     public let storesAnyBytes: Bool
     /// Whether the server takes a secret of 1 MiB within the tests' deadlines: the libsecret
-    /// mock decrypts in pure Python (AES in `mock/aes.py`): 67 s to store 1 MiB, 72 s to read it.
+    /// mock decrypts in pure Python (AES in `mock/aes.py`): 67 s to store 1 MiB, 72 s to read
+    /// it; pass-secret-service took more than the 10 s call deadline to read 1 MiB back.
     public let takesLargeSecretsQuickly: Bool
-    /// `SetAlias` works. KeePassXC moves `default` by itself to the database opened last,
-    /// and KWallet and pass-secret-service answer it with an error.
+    /// `SetAlias` works.
     public let setsAliases: Bool
     /// The collection's `Label` can be written.
     public let relabelsCollections: Bool
-    /// Items keep `Created`/`Modified` times. pass-secret-service answers them as empty.
+    /// Items and collections keep `Created`/`Modified` times. pass-secret-service answers 0.
     public let hasItemTimes: Bool
     /// What `Unlock` of a locked collection does headless.
     public let unlockPrompt: HeadlessPrompt
@@ -104,6 +117,9 @@ public struct ServerProfile: Sendable {
             defaultCollection = collections + "login"
             secondCollection = collections + "session"
             keepsContentType = false
+            keepsContentTypeParameters = false
+            promptsForWrites = false
+            addsAttributes = false
             storesAnyBytes = true
             takesLargeSecretsQuickly = true
             setsAliases = true
@@ -117,10 +133,13 @@ public struct ServerProfile: Sendable {
             defaultCollection = collections + "kdewallet"
             secondCollection = collections + "second"
             keepsContentType = true
+            keepsContentTypeParameters = true
+            promptsForWrites = false
+            addsAttributes = false
             storesAnyBytes = true
             takesLargeSecretsQuickly = true
-            setsAliases = false
-            relabelsCollections = false
+            setsAliases = true
+            relabelsCollections = true
             hasItemTimes = true
             unlockPrompt = .completes
             createCollectionPrompt = .neverCompletes
@@ -130,10 +149,13 @@ public struct ServerProfile: Sendable {
             defaultCollection = collections + "second"
             secondCollection = collections + "ci"
             keepsContentType = true
+            keepsContentTypeParameters = false
+            promptsForWrites = true
+            addsAttributes = true
             storesAnyBytes = true
             takesLargeSecretsQuickly = true
             setsAliases = false
-            relabelsCollections = false
+            relabelsCollections = true
             hasItemTimes = true
             unlockPrompt = .neverCompletes
             createCollectionPrompt = .neverCompletes
@@ -143,25 +165,31 @@ public struct ServerProfile: Sendable {
             defaultCollection = collections + "default"
             secondCollection = collections + "second"
             keepsContentType = true
+            keepsContentTypeParameters = true
+            promptsForWrites = false
+            addsAttributes = false
             storesAnyBytes = true
             takesLargeSecretsQuickly = false
             setsAliases = true
             relabelsCollections = true
             hasItemTimes = true
-            unlockPrompt = .completes
+            unlockPrompt = .none
             createCollectionPrompt = .completes
             keepsItemsAcrossRestarts = false
             hasMasterPasswordInterface = false
         case .passSecretService:
             defaultCollection = nil
             secondCollection = nil
-            keepsContentType = true
+            keepsContentType = false
+            keepsContentTypeParameters = false
+            promptsForWrites = false
+            addsAttributes = false
             storesAnyBytes = false
-            takesLargeSecretsQuickly = true
-            setsAliases = false
-            relabelsCollections = false
+            takesLargeSecretsQuickly = false
+            setsAliases = true
+            relabelsCollections = true
             hasItemTimes = false
-            unlockPrompt = .completes
+            unlockPrompt = .none
             createCollectionPrompt = .completes
             keepsItemsAcrossRestarts = true
             hasMasterPasswordInterface = false

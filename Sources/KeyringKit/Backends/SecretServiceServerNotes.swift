@@ -57,7 +57,8 @@ enum SecretServiceServerNotes {
             return [
                 "only the database groups exposed in KeePassXC's Secret Service settings are keyrings",
                 "unlocking a database and creating a keyring need KeePassXC's window",
-                "a search of a locked database finds nothing, rather than saying it is locked",
+                "every write (store, delete, lock) is answered with a prompt: headless, `keyring` needs KEYRING_PROMPT=always",
+                "it adds its own attributes (Title, UserName, URL, Notes, Uuid, Path) to every item",
                 "it does not lock a database while saving it: locking right after a change is refused",
                 noMasterPassword,
             ]
@@ -67,7 +68,7 @@ enum SecretServiceServerNotes {
             return [
                 "secrets are stored as UTF-8 text: binary secrets cannot be stored",
                 "items have no created or modified times",
-                "locking is a flag only: the secrets stay readable in the password store",
+                "locking is a flag: any program unlocks a collection without a password, no prompt",
                 noMasterPassword,
             ]
         case .libsecretMock:
