@@ -103,6 +103,10 @@ public struct ServerProfile: Sendable {
     public let unlockPrompt: HeadlessPrompt
     /// What `CreateCollection` does headless.
     public let createCollectionPrompt: HeadlessPrompt
+    /// How long after a change the server may take to have it on disk, so that a crash (SIGKILL)
+    /// loses nothing: kwalletd5 writes a wallet 5 s after a change; KeePassXC saves its database
+    /// after each change in the background (a key derivation, most of a second on a busy machine).
+    public let savesWithin: Duration
     /// What is stored survives a restart of the server. The libsecret mock keeps everything in memory.
     public let keepsItemsAcrossRestarts: Bool
     /// gnome-keyring's private interface for master passwords
@@ -127,6 +131,7 @@ public struct ServerProfile: Sendable {
             hasItemTimes = true
             unlockPrompt = .dismissed
             createCollectionPrompt = .dismissed
+            savesWithin = .zero
             keepsItemsAcrossRestarts = true
             hasMasterPasswordInterface = true
         case .kwallet:
@@ -143,6 +148,7 @@ public struct ServerProfile: Sendable {
             hasItemTimes = true
             unlockPrompt = .completes
             createCollectionPrompt = .neverCompletes
+            savesWithin = .seconds(6)
             keepsItemsAcrossRestarts = true
             hasMasterPasswordInterface = false
         case .keepassxc:
@@ -159,6 +165,7 @@ public struct ServerProfile: Sendable {
             hasItemTimes = true
             unlockPrompt = .neverCompletes
             createCollectionPrompt = .neverCompletes
+            savesWithin = .seconds(3)
             keepsItemsAcrossRestarts = true
             hasMasterPasswordInterface = false
         case .libsecretMock:
@@ -175,6 +182,7 @@ public struct ServerProfile: Sendable {
             hasItemTimes = true
             unlockPrompt = .none
             createCollectionPrompt = .completes
+            savesWithin = .zero
             keepsItemsAcrossRestarts = false
             hasMasterPasswordInterface = false
         case .passSecretService:
@@ -191,6 +199,7 @@ public struct ServerProfile: Sendable {
             hasItemTimes = false
             unlockPrompt = .none
             createCollectionPrompt = .completes
+            savesWithin = .zero
             keepsItemsAcrossRestarts = true
             hasMasterPasswordInterface = false
         }
