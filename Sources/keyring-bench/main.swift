@@ -6,6 +6,10 @@
 //   secret-service [--count N]
 //                          session open, batch lookup of 100 items, set/delete rates on `session` and
 //                          `login`, the KeyringKit backend's get and set, then lookups
+//   sessions [--count N]   N fresh clients (N DH sessions), each storing and reading back a secret;
+//                          last line `failed_sessions: F` (a KWallet run shows its DH bugs avoided)
+//   list [--count N]       fills the default collection with N entries of one service, then times the
+//                          backend's accounts(service:) and search(); cleans up (scripts/bench-list)
 //
 // The Secret Service commands use the session bus; scripts/bench-keyring starts a private gnome-keyring.
 
@@ -26,10 +30,16 @@ nonisolated func run(_ command: String, count: Int) async throws {
         try await FileBackendBench.run()
     case "lookup":
         try await SecretServiceBench.lookup(count: count)
+    case "sessions":
+        try await SessionsBench.run(count: count)
+    case "list":
+        try await ListBench.run(count: count, arguments: arguments)
     case "secret-service":
         try await SecretServiceBench.all(count: count)
     default:
-        print("usage: keyring-bench dh [--count N] | file | lookup [--count N] | secret-service [--count N]")
+        print(
+            "usage: keyring-bench dh [--count N] | file | lookup [--count N] | secret-service [--count N] | sessions [--count N] | list [--count N]"
+        )
     }
 }
 

@@ -151,6 +151,20 @@ struct KeyringCommand: AsyncParsableCommand {
         }
     }
 
+    /// What to do instead when `--password-stdin` meets a Secret Service without gnome-keyring's
+    /// prompt-free interface (`error` is `unsupported`): the advice of `create` (`creating`) or
+    /// `unlock`, after the library's message.
+    static func passwordStdinRefusal(_ error: KeyringError, creating: Bool) -> CommandExit {
+        let instead =
+            creating
+            ? "create the keyring in the keyring program itself (KWallet Manager, KeePassXC), or run "
+                + "`keyring create NAME` without --password-stdin where the Secret Service can ask (a desktop session)"
+            : "run `keyring unlock` without --password-stdin where the Secret Service can show its unlock prompt "
+                + "(a desktop session), or unlock the keyring in the keyring program itself (KWallet Manager, KeePassXC)"
+        return CommandExit(
+            .unavailable, error.message + "; --password-stdin needs gnome-keyring's prompt-free interface: " + instead)
+    }
+
     /// Writes `keyring: MESSAGE` on stderr, control characters escaped and length bounded
     /// (messages carry names from the user, files and the Secret Service).
     static func report(_ message: String) {

@@ -307,3 +307,50 @@ struct HostileServiceCLITests {
         }
     }
 }
+
+@Suite("keyring against other servers' ways (HostileSecretService's emulations)")
+struct OtherServersCLITests {
+    typealias C = HostileCLI
+
+    @Test func keePassXCListsAndItsLockedDatabaseIsStatus3() async throws {
+        try await withHostileCLI { cli in
+            cli.server.behave {
+                $0.emptySearchFindsNothing = true
+                $0.lockedHidesItems = true
+            }
+            let list = try await cli.keyring(["list"])
+            #expect(list.succeeded && list.stdoutText == "\(C.service)\t\(C.account)\n", "\(list)")
+            cli.server.setLocked(true)
+            let never = ["KEYRING_PROMPT": "never"]
+            for arguments in [
+                ["get", C.service, C.account], ["list"], ["list", C.service], ["search", "service=\(C.service)"],
+            ] {
+                let result = try await cli.keyring(arguments, environment: never)
+                result.expectFailure(status: 3, "keyring \(arguments) with the database locked")
+                #expect(result.stderrText.contains("locked"), "\(result.stderrText)")
+            }
+        }
+    }
+
+    @Test func lockingTwiceOnKWalletSucceeds() async throws {
+        try await withHostileCLI { cli in
+            cli.server.behave { $0.lockOfLockedFails = true }
+            for _ in 0..<2 {
+                let lock = try await cli.keyring(["lock"])
+                #expect(lock.succeeded, "\(lock)")
+            }
+        }
+    }
+
+    @Test func passwordStdinWithoutGnomeKeyringIsStatus4WithAdvice() async throws {
+        try await withHostileCLI { cli in
+            for arguments in [["unlock", "--password-stdin"], ["create", "--password-stdin", "work"]] {
+                let result = try await cli.keyring(arguments, stdin: Array("a password\n".utf8))
+                result.expectFailure(status: 4, "keyring \(arguments) on a server without the interface")
+                #expect(result.stderrText.contains("InternalUnsupportedGuiltRiddenInterface"), "\(result.stderrText)")
+                #expect(result.stderrText.contains("without --password-stdin"), "\(result.stderrText)")
+                #expect(!result.stderrContains("a password"))
+            }
+        }
+    }
+}

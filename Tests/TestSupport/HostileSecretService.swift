@@ -102,6 +102,36 @@ public final class HostileSecretService: Sendable {
         /// `CreateItem` returns a prompt (whose result is the new item) instead of the item.
         public var createItemNeedsPrompt = false
 
+        // Other servers' ways, one switch each (docs/secret-service-protocol.md, Other servers).
+
+        /// KWallet 5's sessions: a client key shorter than 128 bytes is refused (`InvalidArgs`),
+        /// one that starts with `0xFF` and a byte ≥ `0x80` is read as a negative number (the
+        /// session's key is then wrong), the shared secret is hashed without its leading zero
+        /// bytes, and the server's key is sent signed (129 bytes when its top bit is set).
+        public var kwalletSessions = false
+        /// How many of the sessions that follow get a shared secret with a zero top byte: the
+        /// server draws its key pair until it is so.
+        public var zeroTopByteSessions = 0
+        /// KWallet: `CreateItem` makes the item before it decrypts the secret, so a failed
+        /// decryption leaves an item with an empty secret behind.
+        public var createsItemBeforeDecrypting = false
+        /// `CreateItem` makes the item (with an empty secret) and then fails, as KWallet does
+        /// when it cannot decrypt the secret.
+        public var createItemFailsAfterCreating = false
+        /// KWallet: a `text/*` secret is kept as text, cut at its first NUL.
+        public var textCutAtNUL = false
+        /// KWallet: `Lock` of a locked collection answers `InvalidArgs`.
+        public var lockOfLockedFails = false
+        /// KeePassXC: `SearchItems` with no attributes finds nothing.
+        public var emptySearchFindsNothing = false
+        /// KeePassXC: a locked collection hides its items (searches find nothing, `Items` is empty).
+        public var lockedHidesItems = false
+        /// KeePassXC right after a change: this many `Lock` calls return a prompt that completes
+        /// dismissed, doing nothing.
+        public var lockPromptsDismissed = 0
+        /// pass-secret-service: a secret that is not UTF-8 is refused with this error name.
+        public var utf8OnlyError: String?
+
         public init() {}
     }
 
@@ -139,9 +169,12 @@ public final class HostileSecretService: Sendable {
     private struct Prompt {
         enum Action {
             case unlock([DBusObjectPath])
+            case lock([DBusObjectPath])
             case createItem(DBusObjectPath)
         }
         var action: Action
+        /// Completes dismissed whatever the behaviour says.
+        var dismissed = false
         /// Who called `Prompt()`: where `Completed` goes.
         var caller: String?
     }
@@ -347,6 +380,8 @@ public final class HostileSecretService: Sendable {
                 let wanted = try call.body(matching: "a{ss}")[0].asStringDictionary()
                 let (unlocked, locked) = state.withLock { state -> ([DBusObjectPath], [DBusObjectPath]) in
                     if let forced = state.behaviour.searchResults { return (forced, []) }
+                    if wanted.isEmpty && state.behaviour.emptySearchFindsNothing { return ([], []) }
+                    if state.locked && state.behaviour.lockedHidesItems { return ([], []) }
                     let found = state.itemOrder.filter { path in
                         wanted.allSatisfy { state.items[path]?.attributes[$0.key] == $0.value }
                     }
@@ -375,6 +410,15 @@ public final class HostileSecretService: Sendable {
                 return [.objectPaths([]), .objectPath(try makePrompt(.unlock(objects)))]
             case "Lock":
                 let objects = try call.body(matching: "ao")[0].asObjectPaths()
+                let (locked, behaviour) = state.withLock { ($0.locked, $0.behaviour) }
+                if locked && behaviour.lockOfLockedFails {
+                    throw DBusError.reply(
+                        name: DBusError.Name.invalidArgs, message: "Can't lock object at path \(objects.first?.rawValue ?? "")")
+                }
+                if behaviour.lockPromptsDismissed > 0 {
+                    state.withLock { $0.behaviour.lockPromptsDismissed -= 1 }
+                    return [.objectPaths([]), .objectPath(try makePrompt(.lock(objects), dismissed: true))]
+                }
                 setLocked(true)
                 return [.objectPaths(objects), .objectPath(.root)]
             default:
@@ -399,11 +443,34 @@ public final class HostileSecretService: Sendable {
             session = Session(key: nil)
             output = .string("")
         case SecretServiceNames.dhAlgorithm:
-            let keyPair = behaviour.keyPair ?? DHKeyPair(group: .ietf1024)
-            let shared = try keyPair.sharedSecret(peerPublicKey: try input.asBytes())
+            let clientKey = try input.asBytes()
+            if behaviour.kwalletSessions && clientKey.count < 128 {
+                throw DBusError.reply(name: DBusError.Name.invalidArgs, message: "Client public key size is invalid")
+            }
+            var keyPair = behaviour.keyPair ?? DHKeyPair(group: .ietf1024)
+            var shared = try keyPair.sharedSecret(peerPublicKey: clientKey)
+            if behaviour.zeroTopByteSessions > 0 {
+                state.withLock { $0.behaviour.zeroTopByteSessions -= 1 }
+                while shared.withUnsafeBytes({ $0[0] }) != 0 {
+                    keyPair = DHKeyPair(group: .ietf1024)
+                    shared = try keyPair.sharedSecret(peerPublicKey: clientKey)
+                }
+            }
+            if behaviour.kwalletSessions {
+                if clientKey.count >= 2 && clientKey[0] == 0xFF && clientKey[1] >= 0x80 {
+                    shared = SecureBytes(Sodium.randomBytes(128))  // a negative number: another secret
+                }
+                // Hashed without its leading zero bytes.
+                let significant = DHGroup.significantByteCount(of: shared.unprotectedArray)
+                shared = SecureBytes(shared.unprotectedArray.suffix(significant))
+            }
             session = Session(key: SessionKey(sharedSecret: shared))
             let publicKey: [UInt8]
             switch behaviour.publicKey {
+            case .real where behaviour.kwalletSessions:
+                // Signed, minimal: a sign byte in front when the top bit is set.
+                let minimal = Array(keyPair.publicKey.drop { $0 == 0 })
+                publicKey = (minimal.first ?? 0) >= 0x80 ? [0] + minimal : minimal
             case .real: publicKey = keyPair.publicKey
             case .bytes(let bytes): publicKey = bytes
             case .realWithoutLeadingZero:
@@ -434,14 +501,20 @@ public final class HostileSecretService: Sendable {
             switch member {
             case "SearchItems":
                 let wanted = try call.body(matching: "a{ss}")[0].asStringDictionary()
-                let found = state.withLock { state in
-                    state.itemOrder.filter { path in wanted.allSatisfy { state.items[path]?.attributes[$0.key] == $0.value } }
+                let found = state.withLock { state -> [DBusObjectPath] in
+                    if wanted.isEmpty && state.behaviour.emptySearchFindsNothing { return [] }
+                    if state.locked && state.behaviour.lockedHidesItems { return [] }
+                    return state.itemOrder.filter { path in
+                        wanted.allSatisfy { state.items[path]?.attributes[$0.key] == $0.value }
+                    }
                 }
                 return [.objectPaths(found)]
             case "CreateItem":
                 let body = try call.body(matching: "a{sv}(oayays)b")
                 let properties = try body[0].asVariantDictionary()
-                let secret = try decode(body[1])
+                let behaviour = state.withLock { $0.behaviour }
+                let beforeDecrypting = behaviour.createsItemBeforeDecrypting || behaviour.createItemFailsAfterCreating
+                let secret = beforeDecrypting ? nil : try stored(try decode(body[1]))
                 let label = try properties["org.freedesktop.Secret.Item.Label"]?.asString() ?? ""
                 let attributes = try properties["org.freedesktop.Secret.Item.Attributes"]?.asStringDictionary() ?? [:]
                 guard !isLocked else {
@@ -451,11 +524,25 @@ public final class HostileSecretService: Sendable {
                     let path = try Self.collectionPath.appending("i\(state.nextID)")
                     state.nextID += 1
                     state.items[path] = Item(
-                        path: path, label: label, attributes: attributes, secret: secret.bytes, contentType: secret.contentType)
+                        path: path, label: label, attributes: attributes, secret: secret?.bytes ?? [],
+                        contentType: secret?.contentType ?? "text/plain")
                     state.itemOrder.append(path)
                     return path
                 }
                 try exportItem(path)
+                if beforeDecrypting {
+                    // As KWallet: the item exists (empty) before the secret is decrypted.
+                    let decoded = behaviour.createItemFailsAfterCreating ? nil : try? stored(try decode(body[1]))
+                    guard let decoded else {
+                        throw DBusError.reply(
+                            name: "org.freedesktop.DBus.Error.InvalidObjectPath",
+                            message: "Can't find session \(try body[1].asStructure()[0].asObjectPath().rawValue)")
+                    }
+                    state.withLock {
+                        $0.items[path]?.secret = decoded.bytes
+                        $0.items[path]?.contentType = decoded.contentType
+                    }
+                }
                 if state.withLock({ $0.behaviour.createItemNeedsPrompt }) {
                     return [.objectPath(.root), .objectPath(try makePrompt(.createItem(path)))]
                 }
@@ -483,7 +570,7 @@ public final class HostileSecretService: Sendable {
                 }
                 return [try encode(item, in: session)]
             case "SetSecret":
-                let secret = try decode(try call.body(matching: "(oayays)")[0])
+                let secret = try stored(try decode(try call.body(matching: "(oayays)")[0]))
                 state.withLock {
                     $0.items[path]?.secret = secret.bytes
                     $0.items[path]?.contentType = secret.contentType
@@ -512,8 +599,10 @@ public final class HostileSecretService: Sendable {
                 return ["Collections": .objectPaths(state.behaviour.collections ?? [Self.collectionPath])]
             }
             if path == Self.collectionPath {
+                let hidden = state.locked && state.behaviour.lockedHidesItems
                 return [
-                    "Label": .string("Login"), "Locked": .boolean(state.locked), "Items": .objectPaths(state.itemOrder),
+                    "Label": .string("Login"), "Locked": .boolean(state.locked),
+                    "Items": .objectPaths(hidden ? [] : state.itemOrder),
                     "Created": now, "Modified": now,
                 ]
             }
@@ -559,11 +648,11 @@ public final class HostileSecretService: Sendable {
 
     // MARK: - Prompts
 
-    private func makePrompt(_ action: Prompt.Action) throws -> DBusObjectPath {
+    private func makePrompt(_ action: Prompt.Action, dismissed: Bool = false) throws -> DBusObjectPath {
         let path = try state.withLock { state -> DBusObjectPath in
             defer { state.nextID += 1 }
             let path = try SecretServiceNames.servicePath.appending("prompt").appending("p\(state.nextID)")
-            state.prompts[path] = Prompt(action: action)
+            state.prompts[path] = Prompt(action: action, dismissed: dismissed)
             return path
         }
         try export(path, SecretServiceNames.promptInterface) { try await $0.servePrompt($1) }
@@ -575,9 +664,9 @@ public final class HostileSecretService: Sendable {
         let path = call.path ?? .root
         return try await respond(call, key: member) {
             let behaviour = try state.withLock { state -> PromptBehaviour in
-                guard state.prompts[path] != nil else { throw Self.noSuchObject(path) }
+                guard let prompt = state.prompts[path] else { throw Self.noSuchObject(path) }
                 state.prompts[path]?.caller = call.sender
-                return state.behaviour.prompts
+                return prompt.dismissed ? .dismiss : state.behaviour.prompts
             }
             switch member {
             case "Prompt":
@@ -618,6 +707,7 @@ public final class HostileSecretService: Sendable {
         let found = state.withLock { state -> (Prompt, DBusValue?)? in
             guard let prompt = state.prompts.removeValue(forKey: path) else { return nil }
             if !dismissed, case .unlock = prompt.action { state.locked = false }
+            if !dismissed, case .lock = prompt.action { state.locked = true }
             return (prompt, state.behaviour.promptResult)
         }
         guard let (prompt, forced) = found else { return }
@@ -629,7 +719,7 @@ public final class HostileSecretService: Sendable {
             result = forced
         } else {
             switch prompt.action {
-            case .unlock(let objects): result = .objectPaths(objects)
+            case .unlock(let objects), .lock(let objects): result = .objectPaths(objects)
             case .createItem(let item): result = .objectPath(item)
             }
         }
@@ -676,6 +766,19 @@ public final class HostileSecretService: Sendable {
             }
         }
         return .structure([.objectPath(path), .bytes(parameters), .bytes(value), .string(item.contentType)])
+    }
+
+    /// What the server keeps of a secret it was sent: as sent, or as the behaviour says
+    /// (text cut at NUL; non-UTF-8 refused).
+    private func stored(_ secret: (bytes: [UInt8], contentType: String)) throws -> (bytes: [UInt8], contentType: String) {
+        let behaviour = state.withLock { $0.behaviour }
+        if let name = behaviour.utf8OnlyError, String(validating: secret.bytes, as: UTF8.self) == nil {
+            throw DBusError.reply(name: name, message: "'utf-8' codec can't decode the secret")
+        }
+        if behaviour.textCutAtNUL && secret.contentType.hasPrefix("text/") {
+            return (Array(secret.bytes.prefix { $0 != 0 }), secret.contentType)
+        }
+        return secret
     }
 
     /// The secret inside an `(oayays)` struct a client sent.

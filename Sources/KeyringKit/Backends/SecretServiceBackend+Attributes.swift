@@ -23,7 +23,12 @@ extension SecretServiceBackend: KeyringAttributeBackend {
         try await translating("storing") {
             let collection = try await collection(for: keyring)
             if try await collection.isLocked() { try await collection.unlock() }
-            try await collection.store(label: label, attributes: attributes, secret: secret)
+            let secret = Self.wireSecret(secret)
+            do {
+                try await collection.store(label: label, attributes: attributes, secret: secret)
+            } catch let error as SecretServiceError {
+                throw Self.writeFailure(error, secret: secret, what: "storing")
+            }
         }
     }
 

@@ -54,13 +54,55 @@ public struct SecretServiceBackend: KeyringBackend {
             let attributes = Self.lookupAttributes(service: service, account: account)
             if let keyring {
                 let collection = try await collection(named: keyring)
-                guard let item = try await collection.searchItems(attributes).first else { return nil }
+                var found = try await collection.searchItems(attributes).first
+                if found == nil, try await unlockHiding([collection]) {
+                    found = try await collection.searchItems(attributes).first
+                }
+                guard let item = found else { return nil }
                 if try await item.isLocked() { try await collection.unlock() }
                 return Self.normalized(try await item.secret())
             }
             // Across collections, preferring the default one (what other programs stored elsewhere is found).
+            if let secret = try await client.lookup(attributes) { return Self.normalized(secret) }
+            guard try await unlockHiding(nil) else { return nil }
             return try await client.lookup(attributes).map(Self.normalized)
         }
+    }
+
+    /// Unlocks the locked collections among `collections` (every one for `nil`) whose items the
+    /// server hides while they are locked (KeePassXC: `SecretServiceClient.lockedCollectionsHidingItems(among:)`),
+    /// as the prompt policy allows.
+    /// - Returns: whether there were any (and they are now unlocked).
+    /// - Throws: `SecretServiceError` `.locked` when unlocking needs a prompt that is not allowed,
+    ///   `.promptDismissed`: a locked keyring is reported as locked, not as "no such entry".
+    func unlockHiding(_ collections: [SecretCollection]?) async throws -> Bool {
+        let hidden = try await client.lockedCollectionsHidingItems(among: collections)
+        guard !hidden.isEmpty else { return false }
+        try await client.unlock(hidden.map(\.path))
+        return true
+    }
+
+    /// The secret as it goes to the server: `text/*` only for what every server keeps as sent,
+    /// UTF-8 without NUL. KWallet keeps a `text/*` secret as a string cut at its first NUL
+    /// (`a\0b` comes back as `a`); as `application/octet-stream` it keeps the bytes.
+    static func wireSecret(_ secret: Secret) -> Secret {
+        guard secret.contentType.hasPrefix("text/") else { return secret }
+        let isPlainText = secret.withUnsafeBytes { raw in
+            !raw.contains(0) && String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) != nil
+        }
+        return isPlainText ? secret : Secret(secureBytes: secret.bytes, contentType: Secret.binaryContentType)
+    }
+
+    /// A write's failure, said plainly when the server refused bytes that are not UTF-8:
+    /// pass-secret-service keeps secrets as text and fails on anything else, with a Python
+    /// exception for an error (`org.freedesktop.DBus.Python.UnicodeDecodeError` or the like).
+    static func writeFailure(_ error: SecretServiceError, secret: Secret, what: String) -> any Error {
+        guard error.code == .failed, secret.stringValue == nil else { return error }
+        return KeyringError(
+            .unsupported,
+            "\(what): the Secret Service refused the secret, \(secret.count) bytes that are not UTF-8 text; this server "
+                + "keeps only text (pass-secret-service does), so nothing was stored and nothing stored before was changed",
+            underlying: error)
     }
 
     /// gnome-keyring 42 keeps no content type and answers `text/plain` for everything: bytes
@@ -74,7 +116,9 @@ public struct SecretServiceBackend: KeyringBackend {
         async throws(KeyringError)
     {
         try EntryValidation.check(service: service, account: account)
-        try await translating("storing \(service)/\(account)") {
+        let what = "storing \(service)/\(account)"
+        let secret = Self.wireSecret(secret)
+        try await translating(what) {
             let collection = try await collection(for: keyring)
             if try await collection.isLocked() { try await collection.unlock() }
             let label = label ?? KeyringEntry.defaultLabel(service: service, account: account)
@@ -83,8 +127,14 @@ public struct SecretServiceBackend: KeyringBackend {
             for attempt in 1... {
                 let existing = try await collection.searchItems(attributes)
                 if existing.isEmpty {
-                    try await collection.createItem(
-                        label: label, attributes: writeAttributes(service: service, account: account), secret: secret)
+                    do {
+                        // Nothing is left behind when this fails (KWallet makes the item first).
+                        try await collection.createItem(
+                            label: label, attributes: writeAttributes(service: service, account: account), secret: secret,
+                            existing: [])
+                    } catch let error as SecretServiceError {
+                        throw Self.writeFailure(error, secret: secret, what: what)
+                    }
                     try await Self.settleConcurrentCreations(of: attributes, in: collection)
                     return
                 }
@@ -98,6 +148,8 @@ public struct SecretServiceBackend: KeyringBackend {
                     // An item found was deleted meanwhile: by a concurrent writer settling on
                     // one item (settleConcurrentCreations), or by a `del`. Search again.
                     continue
+                } catch let error as SecretServiceError {
+                    throw Self.writeFailure(error, secret: secret, what: what)
                 }
             }
         }
@@ -259,16 +311,22 @@ public struct SecretServiceBackend: KeyringBackend {
     public func diagnose() async -> BackendDiagnosis {
         do {
             try await client.connect()
+            // Which program answers, asked of the bus (not of the server) before anything else.
+            let server = try? await client.server()
             let encrypted = try await client.isSessionEncrypted
             let collections = try await client.collections()
+            var details = [String]()
+            if let server { details += SecretServiceServerNotes.describe(server) }
+            details += [
+                "session: " + (encrypted ? "dh-ietf1024-sha256-aes128-cbc-pkcs7 (encrypted)" : "plain (not encrypted)"),
+                "collections: " + collections.prefix(20).map(\.name).joined(separator: ", ")
+                    + (collections.count > 20 ? ", and \(collections.count - 20) more" : ""),
+            ]
             return BackendDiagnosis(
                 backend: name, isUsable: true,
-                reason: "org.freedesktop.secrets answers on the session bus",
-                details: [
-                    "session: " + (encrypted ? "dh-ietf1024-sha256-aes128-cbc-pkcs7 (encrypted)" : "plain (not encrypted)"),
-                    "collections: " + collections.prefix(20).map(\.name).joined(separator: ", ")
-                        + (collections.count > 20 ? ", and \(collections.count - 20) more" : ""),
-                ])
+                reason: "org.freedesktop.secrets answers on the session bus"
+                    + (server.map { " (\(SecretServiceServerNotes.name(of: $0)))" } ?? ""),
+                details: details)
         } catch {
             return BackendDiagnosis(backend: name, isUsable: false, reason: "\(error)")
         }
@@ -278,8 +336,20 @@ public struct SecretServiceBackend: KeyringBackend {
 
     /// Items whose attributes include `attributes`: in the named collection, or in every
     /// collection (unlocked ones first) for `nil`.
+    ///
+    /// A locked collection whose items the server hides (KeePassXC) is unlocked first, as the
+    /// prompt policy allows, else the search fails as locked: it would miss what is inside.
+    /// With no attributes, the items are the collections' `Items`: KeePassXC answers a search
+    /// for no attributes with nothing.
     func items(matching attributes: [String: String], keyring: String?) async throws -> [SecretItem] {
-        if let keyring { return try await collection(named: keyring).searchItems(attributes) }
+        var scope: [SecretCollection]?
+        if let keyring { scope = [try await collection(named: keyring)] }
+        _ = try await unlockHiding(scope)
+        if attributes.isEmpty {
+            if let scope { return try await client.items(in: scope) }
+            return try await client.items(in: collections())
+        }
+        if let scope { return try await scope[0].searchItems(attributes) }
         let (unlocked, locked) = try await client.searchItems(attributes)
         return unlocked + locked
     }

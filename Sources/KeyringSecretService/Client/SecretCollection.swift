@@ -131,16 +131,51 @@ public struct SecretCollection: Sendable {
         return SecretItem(client: client, path: itemPath)
     }
 
+    /// ``createItem(label:attributes:secret:replace:)`` that leaves nothing behind when it fails.
+    ///
+    /// KWallet makes the item before it decrypts the secret, so a write that fails there leaves
+    /// an item with an empty secret. After a failure, every item that now matches `attributes`
+    /// exactly (``exactMatches(_:)``), was not in `existing`, and holds an empty secret is deleted;
+    /// what was there before is never touched. Costs nothing unless the creation fails; then the
+    /// clean-up runs on a new connection (a new session), within the client's call timeouts.
+    /// - Parameter existing: what a search for `attributes` found just before.
+    /// - Throws: ``SecretServiceError``: the creation's failure.
+    @discardableResult
+    public func createItem(label: String, attributes: [String: String], secret: Secret, existing: [SecretItem])
+        async throws(SecretServiceError) -> SecretItem
+    {
+        do {
+            return try await createItem(label: label, attributes: attributes, secret: secret)
+        } catch {
+            // On a connection of its own: the failure may have been this session's (KWallet could
+            // not decrypt with it), and so would the reading of what was left.
+            let cleaner = SecretServiceClient(options: client.options)
+            let before = Set(existing.map(\.path))
+            if let found = try? await SecretCollection(client: cleaner, path: path).searchItems(attributes) {
+                for item in found where !before.contains(item.path) {
+                    guard var kept = try? await item.attributes() else { continue }
+                    if attributes["xdg:schema"] == nil { kept["xdg:schema"] = nil }
+                    guard kept == attributes, let value = try? await item.secret(), value.count == 0 else { continue }
+                    try? await item.delete()
+                }
+            }
+            await cleaner.close()
+            throw error
+        }
+    }
+
     /// Creates the item with exactly these attributes, or updates the one(s) that already have
-    /// exactly these attributes (secret and label), leaving items with more or fewer attributes alone.
+    /// exactly these attributes (secret and label), leaving items with more or fewer attributes
+    /// alone. A failed creation leaves nothing behind (``createItem(label:attributes:secret:existing:)``).
     /// - Returns: the item written.
     /// - Throws: ``SecretServiceError``.
     @discardableResult
     public func store(label: String, attributes: [String: String], secret: Secret) async throws(SecretServiceError) -> SecretItem
     {
-        let exact = try await exactMatches(attributes)
+        let found = try await searchItems(attributes)
+        let exact = try await exact(found, attributes)
         guard !exact.isEmpty else {
-            return try await createItem(label: label, attributes: attributes, secret: secret)
+            return try await createItem(label: label, attributes: attributes, secret: secret, existing: found)
         }
         for item in exact {
             try await item.setSecret(secret)
@@ -149,15 +184,27 @@ public struct SecretCollection: Sendable {
         return exact[0]
     }
 
-    /// Items in this collection whose attribute set equals `attributes` exactly. An `xdg:schema`
-    /// the daemon added by itself (gnome-keyring adds one to items stored without) is ignored
-    /// unless `attributes` names a schema.
+    /// Items in this collection whose attribute set equals `attributes` exactly. Attributes the
+    /// daemon added by itself are ignored unless `attributes` names them: an `xdg:schema`
+    /// (gnome-keyring adds one to items stored without), and the entry fields KeePassXC shows
+    /// as attributes of every item (`Title`, `UserName`, `URL`, `Notes`, `Uuid`, `Path`, all six).
     /// - Throws: ``SecretServiceError``.
     public func exactMatches(_ attributes: [String: String]) async throws(SecretServiceError) -> [SecretItem] {
+        try await exact(try await searchItems(attributes), attributes)
+    }
+
+    /// What KeePassXC 2.7 adds to the attributes of every item it serves: its entry's fields.
+    static let keepassxcFields = ["Title", "UserName", "URL", "Notes", "Uuid", "Path"]
+
+    /// Those of `items` whose attribute set is `attributes` (as ``exactMatches(_:)`` says).
+    private func exact(_ items: [SecretItem], _ attributes: [String: String]) async throws(SecretServiceError) -> [SecretItem] {
         var exact: [SecretItem] = []
-        for item in try await searchItems(attributes) {
+        for item in items {
             var found = try await item.attributes()
             if attributes["xdg:schema"] == nil { found["xdg:schema"] = nil }
+            if Self.keepassxcFields.allSatisfy({ found[$0] != nil }) {
+                for field in Self.keepassxcFields where attributes[field] == nil { found[field] = nil }
+            }
             if found == attributes { exact.append(item) }
         }
         return exact

@@ -15,6 +15,9 @@ extension SecretServiceClient {
     /// A repeated lookup of the same attributes takes one round trip: the item found last time
     /// is read directly, and the result is used only if no Secret Service signal (an item
     /// created, changed or deleted, a collection locked) arrived since the search that found it.
+    /// When the item found has an empty secret and another unlocked item matches too, the first
+    /// of the others with a value is returned instead (a failed write in KWallet leaves an item
+    /// with an empty secret behind).
     /// - Throws: ``SecretServiceError`` `.locked` when only locked items match and prompts are disabled.
     public func lookup(_ attributes: [String: String]) async throws(SecretServiceError) -> Secret? {
         if let cached = lookupCache[attributes], let secret = await readCached(cached) { return secret }
@@ -45,7 +48,19 @@ extension SecretServiceClient {
                 ?? unlocked.first ?? locked.first
             {
                 if unlocked.contains(candidate) {
-                    found = .unlocked(candidate, try await state.secret(of: candidate), signals: signals)
+                    var (item, secret) = (candidate, try await state.secret(of: candidate))
+                    if secret.count == 0 {
+                        // KWallet makes an item before it decrypts its secret, so a write that failed
+                        // there (another program's) leaves an item with an empty secret: an item with
+                        // a value wins over it. Only when the first one is empty: one more read each.
+                        let others = unlocked.filter { $0 != candidate }.sorted { inPreferred($0) && !inPreferred($1) }
+                        for other in others {
+                            guard let value = try? await state.secret(of: other), value.count > 0 else { continue }
+                            (item, secret) = (other, value)
+                            break
+                        }
+                    }
+                    found = .unlocked(item, secret, signals: signals)
                 } else {
                     found = .locked(candidate)
                 }

@@ -79,6 +79,64 @@ extension SecretServiceClient {
         return (unlocked.map { SecretItem(client: self, path: $0) }, locked.map { SecretItem(client: self, path: $0) })
     }
 
+    /// The locked collections whose items the server does not show: KeePassXC's searches skip a
+    /// locked database, and its `Items` is then empty (or refused), so what is looked for may
+    /// be inside. A server that lists a locked collection's items (gnome-keyring, KWallet)
+    /// reports them as locked search results instead, and has none of these but the empty ones.
+    /// Property reads side by side: `Collections`, each one's `Locked`, each locked one's `Items`.
+    /// - Throws: ``SecretServiceError``.
+    /// - Parameter collections: the collections to look at; every collection for `nil`.
+    public func lockedCollectionsHidingItems(among collections: [SecretCollection]? = nil) async throws(SecretServiceError)
+        -> [SecretCollection]
+    {
+        try await perform("looking for locked collections") { state -> [DBusObjectPath] in
+            let connection = state.connection
+            var paths = collections?.map(\.path) ?? []
+            if collections == nil { paths = try await ServiceProxy(connection: connection).collections() }
+            func object(_ path: DBusObjectPath) -> SecretServiceObject {
+                SecretServiceObject(connection: connection, path: path, interface: SecretServiceNames.collectionInterface)
+            }
+            let lockedReads = try paths.map { try object($0).startProperty("Locked") }
+            var locked: [DBusObjectPath] = []
+            for (path, read) in zip(paths, lockedReads) {
+                // A collection deleted meanwhile, or one that refuses to say, hides nothing we can reach.
+                if (try? SecretServiceObject.propertyResult(await read.reply()).asBool()) == true { locked.append(path) }
+            }
+            let itemReads = try locked.map { try object($0).startProperty("Items") }
+            var hiding: [DBusObjectPath] = []
+            for (path, read) in zip(locked, itemReads) {
+                let items = try? SecretServiceObject.propertyResult(await read.reply()).asObjectPaths()
+                if items?.isEmpty ?? true { hiding.append(path) }
+            }
+            return hiding
+        }.map { SecretCollection(client: self, path: $0) }
+    }
+
+    /// Every item of `collections` (each one's property `Items`, read side by side): what a
+    /// search with no attributes should find, which KeePassXC answers with nothing.
+    /// - Returns: the items, collection by collection; a collection deleted meanwhile adds none.
+    /// - Throws: ``SecretServiceError``.
+    public func items(in collections: [SecretCollection]) async throws(SecretServiceError) -> [SecretItem] {
+        try await perform("listing items") { state -> [DBusObjectPath] in
+            let reads = try collections.map { collection in
+                try SecretServiceObject(
+                    connection: state.connection, path: collection.path, interface: SecretServiceNames.collectionInterface
+                ).startProperty("Items")
+            }
+            var items: [DBusObjectPath] = []
+            for read in reads {
+                do {
+                    items += try SecretServiceObject.propertyResult(await read.reply()).asObjectPaths()
+                } catch let error as DBusError where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject {
+                    continue
+                } catch let error as DBusError where error.name == SecretServiceError.Name.isLocked {
+                    continue  // KeePassXC: a locked database lists nothing (lockedCollectionsHidingItems)
+                }
+            }
+            return items
+        }.map { SecretItem(client: self, path: $0) }
+    }
+
     /// How many `GetAll` calls ``infos(of:)`` keeps in flight: the replies come back-to-back,
     /// and far below the bus's limit of pending replies per connection (128 by dbus-daemon's
     /// own default).
@@ -168,20 +226,72 @@ extension SecretServiceClient {
         }
     }
 
+    /// How long ``lock(_:)`` waits before it asks again, each time a `Lock` is answered with a
+    /// dismissed prompt: KeePassXC dismisses it while it saves a change just made (its database
+    /// then stays unlocked) and locks a moment later. About 3 s in all.
+    static let lockRetryDelays: [Duration] = [
+        .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600),
+    ]
+
     /// Locks collections or items (`Lock`).
+    ///
+    /// Locking asks nobody anything, so a prompt that `Lock` returns (KeePassXC's way to finish
+    /// later) is completed even when prompts are not allowed, within the call timeout. What is
+    /// already locked is success: KWallet answers `Lock` of a locked collection with
+    /// `InvalidArgs`, and then every object is checked. A prompt that completes dismissed is
+    /// retried for about 3 s (``lockRetryDelays``).
     /// - Returns: the objects now locked.
-    /// - Throws: ``SecretServiceError``.
+    /// - Throws: ``SecretServiceError``; `.promptDismissed` when the server still refused after
+    ///   the retries.
     @discardableResult
     public func lock(_ objects: [DBusObjectPath]) async throws(SecretServiceError) -> [DBusObjectPath] {
+        var delays = Self.lockRetryDelays[...]
+        while true {
+            do {
+                return try await lockOnce(objects)
+            } catch  where error.code == .promptDismissed && !delays.isEmpty {
+                do { try await Task.sleep(for: delays.removeFirst()) } catch {
+                    throw SecretServiceError(.cancelled, "locking: cancelled before it finished")
+                }
+            } catch  where error.code == .invalidArgument {
+                // KWallet: "Can't lock object at path ..." for what is locked already.
+                guard try await areLocked(objects) else { throw error }
+                return objects
+            } catch  where error.code == .promptDismissed {
+                throw SecretServiceError(
+                    .promptDismissed,
+                    "locking: the Secret Service dismissed its lock prompt \(Self.lockRetryDelays.count + 1) times "
+                        + "(KeePassXC does while it saves a change); try again in a moment", underlying: error.underlying)
+            }
+        }
+    }
+
+    private func lockOnce(_ objects: [DBusObjectPath]) async throws(SecretServiceError) -> [DBusObjectPath] {
         try await perform("locking") { state in
             let (done, prompt) = try await ServiceProxy(connection: state.connection).lock(objects)
-            guard
-                let result = try await self.completePrompt(
-                    prompt, state,
-                    refusal: SecretServiceError(
-                        .promptRequired, "locking needs a prompt, and prompts are disabled"))
-            else { return done }
+            guard prompt != .root else { return done }
+            let result = try await self.prompt(prompt, state).complete(timeout: self.options.callTimeout)
             return done + (try result.asObjectPaths())
+        }
+    }
+
+    /// Whether every one of `objects` (collections or items) is locked (property `Locked`, read
+    /// side by side).
+    func areLocked(_ objects: [DBusObjectPath]) async throws(SecretServiceError) -> Bool {
+        try await perform("checking what is locked") { state in
+            let pending = try objects.map { path in
+                let isItem = path.rawValue.split(separator: "/").suffix(3).first == "collection"
+                return try SecretServiceObject(
+                    connection: state.connection, path: path,
+                    interface: isItem ? SecretServiceNames.itemInterface : SecretServiceNames.collectionInterface
+                ).startProperty("Locked")
+            }
+            var all = true
+            for reply in pending {
+                let locked = try SecretServiceObject.propertyResult(await reply.reply()).asBool()
+                all = all && locked
+            }
+            return all
         }
     }
 

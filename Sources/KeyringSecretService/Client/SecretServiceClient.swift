@@ -271,7 +271,7 @@ public actor SecretServiceClient {
 
     /// A session key pair, computed on the sessions' own thread (``ThreadExecutor/sessionCrypto``).
     static func startKeyPair() -> Task<DHKeyPair, Never> {
-        Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { DHKeyPair(group: .ietf1024) }
+        Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { SecretSession.makeKeyPair() }
     }
 
     /// Closes the connection, which ends the session, once nothing the daemon must answer is
@@ -298,15 +298,23 @@ public actor SecretServiceClient {
         self.state = nil
     }
 
+    /// How many new sessions ``perform(_:needsDaemon:_:)`` opens, one after another, when a
+    /// session cannot carry secrets (``SecretSession/SessionUnusable``, one session in 256):
+    /// all of them unusable happens once in 256^8.
+    static let sessionReplacements = 8
+
     /// Runs `body` with the current connection and session, translating errors. A call refused
     /// with `NoSession` (the daemon restarted since the session opened) is retried once on a new
-    /// session; a daemon that vanishes mid-call fails the call and resets the session.
+    /// session, and so is a body whose session cannot carry secrets (``SecretSession/SessionUnusable``,
+    /// found before anything secret is sent or read); a daemon that vanishes mid-call fails the
+    /// call and resets the session.
     /// - Parameter needsDaemon: false for work that asks only the bus, which need not wait for
     ///   `OpenSession` to be on the wire before it.
     func perform<T: Sendable>(
         _ what: String, needsDaemon: Bool = true, _ body: @Sendable (State) async throws -> T
     ) async throws(SecretServiceError) -> T {
         var retried = false
+        var replacements = 0
         while true {
             let state: State
             do { state = try current() } catch { throw SecretServiceError.translating(error, what) }
@@ -316,6 +324,17 @@ public actor SecretServiceClient {
                     if needsDaemon { try await state.sessionRequested() }
                     return try await body(state)
                 }
+            } catch is SecretSession.SessionUnusable where replacements < Self.sessionReplacements {
+                // A new connection, a new session: the body has sent nothing secret, and what it
+                // read it reads again.
+                invalidate(state)
+                replacements += 1
+                continue
+            } catch is SecretSession.SessionUnusable {
+                invalidate(state)
+                throw SecretServiceError(
+                    .protocolViolation,
+                    "\(what): \(Self.sessionReplacements + 1) sessions in a row had a shared secret with a zero top byte")
             } catch let failure as SessionOpeningError {
                 // Already translated where the session was opened.
                 invalidate(state)

@@ -6,13 +6,48 @@ package import KeyringDH
 /// encrypts every secret crossing the bus. Reused for all operations on a connection.
 package final class SecretSession: Sendable {
     package let path: DBusObjectPath
-    /// The AES key, derived off the caller's path (see ``open(_:on:)``); `nil`
-    /// for the `plain` algorithm.
-    private let key: Task<SessionKey, Never>?
+    /// The AES key, derived off the caller's path (see ``open(_:on:)``); `nil` for the `plain`
+    /// algorithm. The task's value is `nil` when the shared secret came out with a zero top
+    /// byte: the session is then unusable everywhere (``SessionUnusable``).
+    private let key: Task<SessionKey?, Never>?
 
-    private init(path: DBusObjectPath, key: Task<SessionKey, Never>?) {
+    private init(path: DBusObjectPath, key: Task<SessionKey?, Never>?) {
         self.path = path
         self.key = key
+    }
+
+    /// Why a session cannot carry secrets and must be replaced by a new one (on a new connection):
+    /// its shared secret has a zero top byte, which KWallet (5.x at least) hashes without the
+    /// leading zero, unlike the specification and every other server (docs/secret-service-protocol.md,
+    /// Session encryption). About one session in 256; the client opens another.
+    package struct SessionUnusable: Error, Sendable {}
+
+    /// A key pair for `OpenSession` that every server reads as the number it is.
+    ///
+    /// KWallet (5.x at least) reads the client's key as a signed number and takes one that
+    /// starts with `0xFF` followed by a byte ≥ `0x80` for a negative one (about one key in 512),
+    /// and the session fails. The client knows its key before it sends it, so such a key is
+    /// simply drawn again: it costs nothing on any server, and the draw happens ahead of time
+    /// (``SecretServicePreparation``, or while the connection is made).
+    package static func makeKeyPair() -> DHKeyPair {
+        while true {
+            let pair = DHKeyPair(group: .ietf1024)
+            if isAcceptedEverywhere(pair.publicKey) { return pair }
+        }
+    }
+
+    /// Whether every server reads `publicKey` (128 bytes, left-padded) as the positive number it
+    /// is: false for a key KWallet reads as negative (see ``makeKeyPair()``).
+    package static func isAcceptedEverywhere(_ publicKey: [UInt8]) -> Bool {
+        !(publicKey.count >= 2 && publicKey[0] == 0xFF && publicKey[1] >= 0x80)
+    }
+
+    /// Whether a shared secret can be used with every server: false when its top byte is zero,
+    /// which KWallet hashes without that byte (see ``SessionUnusable``). This branches on one
+    /// byte of a secret that is thrown away when the answer is false; what it tells an observer
+    /// (that a new session was opened) is about a key that is never used.
+    static func isUsableEverywhere(_ sharedSecret: SecureBytes) -> Bool {
+        sharedSecret.withUnsafeBytes { $0.first != 0 }
     }
 
     /// An `OpenSession` on its way (``request(on:algorithm:keyPair:)``).
@@ -25,7 +60,8 @@ package final class SecretSession: Sendable {
 
     /// Opens a session (`OpenSession`): DH by default; `plain` only when asked for, or when the
     /// server answers `NotSupported` and the caller allows the fallback.
-    /// - Parameter keyPair: a key pair made beforehand; a new one otherwise.
+    /// - Parameter keyPair: a key pair made beforehand (replaced by a new one when some server
+    ///   would misread it, ``isAcceptedEverywhere(_:)``); a new one otherwise.
     package static func open(
         on connection: DBusConnection, algorithm: SecretServiceClient.SessionAlgorithm, keyPair: DHKeyPair? = nil
     ) async throws -> SecretSession {
@@ -59,7 +95,7 @@ package final class SecretSession: Sendable {
             let reply = try service.startOpenSession(algorithm: SecretServiceNames.plainAlgorithm, input: .string(""))
             return Request(reply: reply, algorithm: algorithm, keyPair: nil)
         }
-        let keyPair = made ?? DHKeyPair(group: .ietf1024)
+        let keyPair = made.flatMap { isAcceptedEverywhere($0.publicKey) ? $0 : nil } ?? makeKeyPair()
         let reply = try service.startOpenSession(algorithm: SecretServiceNames.dhAlgorithm, input: .bytes(keyPair.publicKey))
         // While the server works on its key pair (milliseconds), not after.
         Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { SessionKey.prepare() }
@@ -88,8 +124,9 @@ package final class SecretSession: Sendable {
                 try? SessionProxy(connection: connection, path: path).closeNoReply()
                 throw error
             }
-            let key = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) {
-                SessionKey(sharedSecret: keyPair.sharedSecret(checkedPeerPublicKey: peerKey))
+            let key = Task.detached(executorPreference: ThreadExecutor.sessionCrypto) { () -> SessionKey? in
+                let shared = keyPair.sharedSecret(checkedPeerPublicKey: peerKey)
+                return isUsableEverywhere(shared) ? SessionKey(sharedSecret: shared) : nil
             }
             return SecretSession(path: path, key: key)
         } catch let error as DBusError where error.name == DBusError.Name.notSupported && request.algorithm == .automatic {
@@ -116,15 +153,27 @@ package final class SecretSession: Sendable {
     var isEncrypted: Bool { key != nil }
 
     /// Waits until the session key is derived; for benchmarks that time a whole session opening.
-    package func waitForKey() async {
-        _ = await key?.value
+    /// - Returns: false when the session cannot carry secrets (``SessionUnusable``).
+    @discardableResult
+    package func waitForKey() async -> Bool {
+        guard let key else { return true }
+        return await key.value != nil
+    }
+
+    /// The session key, `nil` for `plain`.
+    /// - Throws: ``SessionUnusable`` when the session must be replaced.
+    private func sessionKey() async throws(SessionUnusable) -> SessionKey? {
+        guard let key else { return nil }
+        guard let derived = await key.value else { throw SessionUnusable() }
+        return derived
     }
 
     /// The `(oayays)` struct carrying `secret` in this session.
-    func encode(_ secret: Secret) async -> DBusValue {
+    /// - Throws: ``SessionUnusable`` when the session must be replaced (nothing was sent).
+    func encode(_ secret: Secret) async throws(SessionUnusable) -> DBusValue {
         let parameters: [UInt8]
         let value: [UInt8]
-        if let key = await key?.value {
+        if let key = try await sessionKey() {
             (parameters, value) = secret.withUnsafeBytes { key.encrypt($0) }
         } else {
             parameters = []
@@ -134,7 +183,8 @@ package final class SecretSession: Sendable {
     }
 
     /// The secret inside an `(oayays)` struct received in this session.
-    /// - Throws: ``SessionCryptoError`` for a bad IV, length or padding; ``DBusError`` for a malformed struct.
+    /// - Throws: ``SessionCryptoError`` for a bad IV, length or padding; ``DBusError`` for a
+    ///   malformed struct; ``SessionUnusable`` when the session must be replaced.
     func decode(_ value: DBusValue) async throws -> Secret {
         let fields = try value.asStructure()
         guard fields.count == 4 else {
@@ -147,7 +197,7 @@ package final class SecretSession: Sendable {
         }
         let parameters = try fields[1].asBytes()
         let contentType = try fields[3].asString()
-        if let key = await key?.value {
+        if let key = try await sessionKey() {
             let plain = try key.decrypt(iv: parameters, ciphertext: try fields[2].asBytes())
             return Secret(secureBytes: plain, contentType: contentType)
         }

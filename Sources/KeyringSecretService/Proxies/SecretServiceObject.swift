@@ -35,6 +35,18 @@ struct SecretServiceObject {
         try await connection.allProperties(interface: interface, path: path, destination: SecretServiceNames.busName)
     }
 
+    /// Queues `Get` of one property of this interface; ``propertyResult(_:)`` reads the reply.
+    func startProperty(_ name: String) throws -> DBusPendingReply {
+        try connection.startCall(
+            destination: SecretServiceNames.busName, path: path, interface: "org.freedesktop.DBus.Properties",
+            member: "Get", arguments: [.string(interface), .string(name)])
+    }
+
+    /// The value of a `Get` reply, unwrapped from its variant.
+    static func propertyResult(_ reply: DBusMessage) throws -> DBusValue {
+        try reply.body(matching: "v")[0].asVariant()
+    }
+
     /// Queues `GetAll` of this interface; ``allPropertiesResult(_:)`` reads the reply.
     func startAllProperties() throws -> DBusPendingReply {
         try connection.startCall(

@@ -22,6 +22,19 @@ struct CreateKeyringCommand: AsyncParsableCommand {
     func run() async throws {
         let context = CommandContext(options)
         let password = passwordStdin ? try PasswordInput.fromStandardInput() : nil
-        try await context.open().createKeyring(name, password: password)
+        let keyring = try await context.open()
+        let outcome: Result<Void, KeyringError>
+        do {
+            try await keyring.createKeyring(name, password: password)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let error) = outcome, error.code == .unsupported, password != nil,
+            keyring.backend.name == "secret-service"
+        {
+            throw KeyringCommand.passwordStdinRefusal(error, creating: true)
+        }
+        try outcome.get()
     }
 }

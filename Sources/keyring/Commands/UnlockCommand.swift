@@ -42,8 +42,20 @@ struct UnlockCommand: AsyncParsableCommand {
         let keyring = try await context.open(keyring: name)
         if let file = keyring.backend as? EncryptedFileBackend {
             try await file.unlockForSession(keyring: keyring.keyring, password: password, timeout: duration)
-        } else {
-            try await keyring.unlock(password: password)
+            return
         }
+        let outcome: Result<Void, KeyringError>
+        do {
+            try await keyring.unlock(password: password)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let error) = outcome, error.code == .unsupported, password != nil,
+            keyring.backend.name == "secret-service"
+        {
+            throw KeyringCommand.passwordStdinRefusal(error, creating: false)
+        }
+        try outcome.get()
     }
 }
