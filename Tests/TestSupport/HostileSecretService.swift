@@ -109,9 +109,6 @@ public final class HostileSecretService: Sendable {
         /// session's key is then wrong), the shared secret is hashed without its leading zero
         /// bytes, and the server's key is sent signed (129 bytes when its top bit is set).
         public var kwalletSessions = false
-        /// How many of the sessions that follow get a shared secret with a zero top byte: the
-        /// server draws its key pair until it is so.
-        public var zeroTopByteSessions = 0
         /// KWallet: `CreateItem` makes the item before it decrypts the secret, so a failed
         /// decryption leaves an item with an empty secret behind.
         public var createsItemBeforeDecrypting = false
@@ -447,15 +444,8 @@ public final class HostileSecretService: Sendable {
             if behaviour.kwalletSessions && clientKey.count < 128 {
                 throw DBusError.reply(name: DBusError.Name.invalidArgs, message: "Client public key size is invalid")
             }
-            var keyPair = behaviour.keyPair ?? DHKeyPair(group: .ietf1024)
+            let keyPair = behaviour.keyPair ?? DHKeyPair(group: .ietf1024)
             var shared = try keyPair.sharedSecret(peerPublicKey: clientKey)
-            if behaviour.zeroTopByteSessions > 0 {
-                state.withLock { $0.behaviour.zeroTopByteSessions -= 1 }
-                while shared.withUnsafeBytes({ $0[0] }) != 0 {
-                    keyPair = DHKeyPair(group: .ietf1024)
-                    shared = try keyPair.sharedSecret(peerPublicKey: clientKey)
-                }
-            }
             if behaviour.kwalletSessions {
                 if clientKey.count >= 2 && clientKey[0] == 0xFF && clientKey[1] >= 0x80 {
                     shared = SecureBytes(Sodium.randomBytes(128))  // a negative number: another secret
