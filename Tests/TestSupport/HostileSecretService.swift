@@ -97,6 +97,8 @@ public final class HostileSecretService: Sendable {
         public var promptResult: DBusValue?
         /// `SearchItems` on the service answers these instead of what it finds.
         public var searchResults: [DBusObjectPath]?
+        /// Property `Items` of `login` lists these instead of what it holds.
+        public var collectionItems: [DBusObjectPath]?
         /// Property `Collections` of the service lists these instead of `login`.
         public var collections: [DBusObjectPath]?
         /// `CreateItem` returns a prompt (whose result is the new item) instead of the item.
@@ -592,7 +594,7 @@ public final class HostileSecretService: Sendable {
                 let hidden = state.locked && state.behaviour.lockedHidesItems
                 return [
                     "Label": .string("Login"), "Locked": .boolean(state.locked),
-                    "Items": .objectPaths(hidden ? [] : state.itemOrder),
+                    "Items": .objectPaths(hidden ? [] : state.behaviour.collectionItems ?? state.itemOrder),
                     "Created": now, "Modified": now,
                 ]
             }

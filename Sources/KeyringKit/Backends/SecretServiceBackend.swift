@@ -248,7 +248,7 @@ public struct SecretServiceBackend: KeyringBackend {
             try Self.checkSearchLimit(items.count)
             var entries: [KeyringEntry] = []
             // Read with calls in flight side by side; an item deleted since the search is left out.
-            for (item, info) in zip(items, try await client.infos(of: items)) {
+            for (item, info) in zip(items, try await client.labelsAndAttributes(of: items)) {
                 guard let info else { continue }
                 entries.append(
                     KeyringEntry(

@@ -150,9 +150,30 @@ extension SecretServiceClient {
     ///   every call in flight has been answered.
     public func infos(of items: [SecretItem]) async throws(SecretServiceError) -> [SecretItem.Info?] {
         try await pipelined("reading \(items.count) items", items) { proxy in
-            try proxy.startProperties()
-        } read: { reply in
-            try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(reply))
+            [try proxy.startProperties()]
+        } read: { replies in
+            try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(replies[0]))
+        }
+    }
+
+    /// The label and attributes of many items (properties `Label` and `Attributes` of each, read
+    /// as ``infos(of:)`` reads): what a listing shows. The two small reads cost gnome-keyring 42
+    /// less than one `GetAll`, which computes every property: 0.55 s against 0.93 s for 1,000
+    /// items (`keyring-bench list`).
+    /// - Returns: in the order of `items`; `nil` for an item that no longer exists.
+    /// - Throws: ``SecretServiceError``, as ``infos(of:)``.
+    public func labelsAndAttributes(of items: [SecretItem]) async throws(SecretServiceError) -> [(
+        label: String, attributes: [String: String]
+    )?] {
+        try await pipelined("reading \(items.count) items", items) { proxy in
+            let object = SecretServiceObject(
+                connection: proxy.connection, path: proxy.path, interface: SecretServiceNames.itemInterface)
+            return [try object.startProperty("Label"), try object.startProperty("Attributes")]
+        } read: { replies in
+            (
+                try SecretServiceObject.propertyResult(replies[0]).asString(),
+                try SecretServiceObject.propertyResult(replies[1]).asStringDictionary()
+            )
         }
     }
 
@@ -162,22 +183,27 @@ extension SecretServiceClient {
     /// - Throws: ``SecretServiceError``, as ``infos(of:)``.
     public func attributes(of items: [SecretItem]) async throws(SecretServiceError) -> [[String: String]?] {
         try await pipelined("reading the attributes of \(items.count) items", items) { proxy in
-            try SecretServiceObject(connection: proxy.connection, path: proxy.path, interface: SecretServiceNames.itemInterface)
+            [
+                try SecretServiceObject(
+                    connection: proxy.connection, path: proxy.path, interface: SecretServiceNames.itemInterface
+                )
                 .startProperty("Attributes")
-        } read: { reply in
-            try SecretServiceObject.propertyResult(reply).asStringDictionary()
+            ]
+        } read: { replies in
+            try SecretServiceObject.propertyResult(replies[0]).asStringDictionary()
         }
     }
 
-    /// One call per item with at most ``readWindow`` in flight, the replies read in order.
+    /// The calls `start` makes for each item, with at most ``readWindow`` items' calls in flight,
+    /// the replies read in order.
     private func pipelined<T: Sendable>(
-        _ what: String, _ items: [SecretItem], start: @escaping @Sendable (ItemProxy) throws -> DBusPendingReply,
-        read: @escaping @Sendable (DBusMessage) throws -> T
+        _ what: String, _ items: [SecretItem], start: @escaping @Sendable (ItemProxy) throws -> [DBusPendingReply],
+        read: @escaping @Sendable ([DBusMessage]) throws -> T
     ) async throws(SecretServiceError) -> [T?] {
         guard !items.isEmpty else { return [] }
         return try await perform(what) { state in
             var results = [T?](repeating: nil, count: items.count)
-            var inFlight: [(index: Int, reply: DBusPendingReply)] = []
+            var inFlight: [(index: Int, replies: [DBusPendingReply])] = []
             inFlight.reserveCapacity(Self.readWindow)
             var first = 0  // of inFlight: a ring would be no faster at this size
             var next = 0
@@ -199,7 +225,9 @@ extension SecretServiceClient {
                     first = 0
                 }
                 do {
-                    results[index] = try read(await pending.reply())
+                    var messages: [DBusMessage] = []
+                    for reply in pending { messages.append(try await reply.reply()) }
+                    results[index] = try read(messages)
                 } catch let error as DBusError
                     where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject
                 {
