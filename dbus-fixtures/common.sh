@@ -5,7 +5,9 @@
 #   DIR/{home,data,config,cache,runtime}   HOME and the XDG directories (runtime is mode 700)
 #   DIR/runtime/bus             the bus socket
 #   DIR/bus.pid DIR/keyring.pid DIR/watch.pid   what we started, by PID
-#   DIR/keyring.options         how gnome-keyring was started (for keyring-ctl restart)
+#   DIR/keyring.options         which server, and how it was started (for keyring-ctl restart)
+#   DIR/server.prepared         marker: the server's stores are made (servers.sh)
+#   DIR/tmp                     the server's TMPDIR
 #   DIR/env                     KEY=value lines for clients, written last
 #   DIR/bus.log DIR/keyring.log DIR/start.log
 #
@@ -15,6 +17,8 @@
 
 fixtures_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 secrets_name=org.freedesktop.secrets
+# shellcheck source=servers.sh
+. "$fixtures_dir/servers.sh"
 
 # Milliseconds since the epoch, in $now_ms (no fork).
 now() {
@@ -98,14 +102,16 @@ log_tail() {
     fi
 }
 
-# Starts gnome-keyring-daemon on $address with the options in DIR/keyring.options, then waits
-# (at most $timeout_ms) until it, and not another process, owns org.freedesktop.secrets.
-# Sets $keyring_pid. On failure prints why to stderr and returns 1 (the daemon is stopped).
+# Starts the server named in DIR/keyring.options (gnome-keyring unless told otherwise; the
+# others are in servers.sh) on $address, then waits (at most $timeout_ms) until it, and not
+# another process, owns org.freedesktop.secrets, and until it serves. Sets $keyring_pid. On
+# failure prints why to stderr and returns 1 (the server is stopped).
 start_keyring() {
-    local password='' prompter='' locked=0
+    local password='' prompter='' locked=0 server=gnome-keyring
     # shellcheck source=/dev/null
     . "$dir/keyring.options"
-    local -a env=(
+    mkdir -p "$dir/tmp"
+    local -a server_env=(
         KEYRING_FIXTURE_DIR="$dir"
         PATH="$PATH"
         LANG=C.UTF-8
@@ -114,22 +120,37 @@ start_keyring() {
         XDG_CONFIG_HOME="$dir/config"
         XDG_CACHE_HOME="$dir/cache"
         XDG_RUNTIME_DIR="$dir/runtime"
+        TMPDIR="$dir/tmp"
         DBUS_SESSION_BUS_ADDRESS="$address"
     )
-    [ -z "$prompter" ] || env+=(GNOME_KEYRING_TEST_PROMPTER="$prompter")
+    [ -z "$prompter" ] || server_env+=(GNOME_KEYRING_TEST_PROMPTER="$prompter")
 
     local started deadline owner=''
     now; started=$now_ms; deadline=$((now_ms + timeout_ms))
-    echo "=== $(date '+%F %T') starting gnome-keyring-daemon (locked=$locked prompter=${prompter:-none})" >> "$dir/keyring.log"
-    if [ "$locked" = 1 ]; then
-        env -i "${env[@]}" gnome-keyring-daemon --components=secrets --foreground \
-            < /dev/null >> "$dir/keyring.log" 2>&1 &
+    if [ "$server" = gnome-keyring ]; then
+        echo "=== $(date '+%F %T') starting gnome-keyring-daemon (locked=$locked prompter=${prompter:-none})" >> "$dir/keyring.log"
+        if [ "$locked" = 1 ]; then
+            env -i "${server_env[@]}" gnome-keyring-daemon --components=secrets --foreground \
+                < /dev/null >> "$dir/keyring.log" 2>&1 &
+        else
+            # printf is a builtin: the password never appears in a process's argv.
+            printf '%s' "$password" | env -i "${server_env[@]}" gnome-keyring-daemon --unlock \
+                --components=secrets --foreground >> "$dir/keyring.log" 2>&1 &
+        fi
+        keyring_pid=$!
     else
-        # printf is a builtin: the password never appears in a process's argv.
-        printf '%s' "$password" | env -i "${env[@]}" gnome-keyring-daemon --unlock \
-            --components=secrets --foreground >> "$dir/keyring.log" 2>&1 &
+        if ! [ -e "$dir/server.prepared" ]; then
+            echo "=== $(date '+%F %T') preparing $server" >> "$dir/keyring.log"
+            if ! "server_prepare_$server"; then
+                { echo "${0##*/}: preparing $server failed"; log_tail keyring.log; } >&2
+                return 1
+            fi
+            : > "$dir/server.prepared"
+            now; echo "$server prepared after $((now_ms - started)) ms" >> "$dir/start.log"
+        fi
+        echo "=== $(date '+%F %T') starting $server" >> "$dir/keyring.log"
+        "server_launch_$server"
     fi
-    keyring_pid=$!
     echo "$keyring_pid" > "$dir/keyring.pid"
 
     # Race 1: --daemonize would return before the name is owned; we run --foreground in the
@@ -142,21 +163,48 @@ start_keyring() {
         if ! is_alive "$keyring_pid"; then
             local status=0
             wait "$keyring_pid" 2>/dev/null || status=$?
-            { echo "${0##*/}: gnome-keyring-daemon (pid $keyring_pid) exited with status $status before owning $secrets_name"
+            { echo "${0##*/}: $server (pid $keyring_pid) exited with status $status before owning $secrets_name"
               log_tail keyring.log; } >&2
             return 1
         fi
         now
         if [ "$now_ms" -ge "$deadline" ]; then
-            { echo "${0##*/}: gnome-keyring-daemon (pid $keyring_pid) did not own $secrets_name within $timeout_ms ms${owner:+ (owned by pid $owner instead)}"
+            { echo "${0##*/}: $server (pid $keyring_pid) did not own $secrets_name within $timeout_ms ms${owner:+ (owned by pid $owner instead)}"
               log_tail keyring.log; } >&2
-            stop_pid "$keyring_pid" 1000 gnome-keyring-daemon
+            stop_server "$keyring_pid" 1000
             return 1
         fi
         sleep 0.01
     done
     now
-    echo "gnome-keyring-daemon (pid $keyring_pid) owns $secrets_name after $((now_ms - started)) ms" >> "$dir/start.log"
+    echo "$server (pid $keyring_pid) owns $secrets_name after $((now_ms - started)) ms" >> "$dir/start.log"
+    if declare -F "server_ready_$server" > /dev/null; then
+        if ! "server_ready_$server"; then
+            { echo "${0##*/}: $server (pid $keyring_pid) owns $secrets_name but is not ready"; log_tail keyring.log; } >&2
+            stop_server "$keyring_pid" 1000
+            return 1
+        fi
+        now
+        echo "$server ready after $((now_ms - started)) ms" >> "$dir/start.log"
+    fi
+}
+
+# The server DIR/keyring.options names (gnome-keyring when there is none).
+fixture_server() {
+    local password='' prompter='' locked=0 server=gnome-keyring
+    # shellcheck source=/dev/null
+    [ ! -r "$dir/keyring.options" ] || . "$dir/keyring.options"
+    echo "$server"
+}
+
+# Stops the server with PID $1 (TERM, then KILL after $2 ms), and what it left behind.
+stop_server() {
+    local server status=0
+    server=$(fixture_server)
+    if is_ours "$1" && declare -F "server_stopping_$server" > /dev/null; then "server_stopping_$server"; fi
+    stop_pid "$1" "${2:-3000}" "$server" || status=1
+    if declare -F "server_stop_$server" > /dev/null; then "server_stop_$server" || status=1; fi
+    return "$status"
 }
 
 # Writes DIR/env atomically and prints it.

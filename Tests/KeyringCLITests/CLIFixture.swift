@@ -7,13 +7,15 @@ import TestSupport
 enum CLIBackend: String, Sendable, CustomTestStringConvertible {
     /// Encrypted files in a temporary `XDG_DATA_HOME`, password from `KEYRING_FILE_PASSWORD`.
     case file
-    /// gnome-keyring on a private bus (`TestBus`), chosen with `KEYRING_BACKEND=secret-service`.
+    /// gnome-keyring on a private bus (`TestBus`), chosen with `KEYRING_BACKEND=secret-service`;
+    /// or the server `KEYRING_TEST_SERVER` names (``TestServer/current``).
     case secretService = "secret-service"
 
     /// The backends to test: both, or those named in `KEYRING_CLI_TEST_BACKENDS` (comma-separated).
+    /// In a pass of scripts/test for a server other than gnome-keyring, only the Secret Service.
     static let all: [CLIBackend] = {
         guard let names = ProcessInfo.processInfo.environment["KEYRING_CLI_TEST_BACKENDS"] else {
-            return [.file, .secretService]
+            return TestServer.current == .gnomeKeyring ? [.file, .secretService] : [.secretService]
         }
         return names.split(separator: ",").compactMap { CLIBackend(rawValue: String($0)) }
     }()
@@ -31,6 +33,8 @@ final class CLIFixture: Sendable {
     /// The whole environment `keyring` runs with.
     let environment: [String: String]
     let bus: TestBus?
+    /// The Secret Service behind `.secretService`.
+    var server: TestServer? { bus?.server }
 
     /// The password of the file backend's keyrings in these tests.
     static let filePassword = "file-password-for-tests"
@@ -42,8 +46,10 @@ final class CLIFixture: Sendable {
         return productsDirectory.appendingPathComponent("keyring").path
     }
 
-    /// - Parameter prompter: for the Secret Service, the bus name gnome-keyring sends its prompts to.
-    init(_ backend: CLIBackend, prompter: String? = nil) throws {
+    /// - Parameters:
+    ///   - prompter: for the Secret Service, the bus name gnome-keyring sends its prompts to.
+    ///   - server: the Secret Service for `.secretService`.
+    init(_ backend: CLIBackend, prompter: String? = nil, server: TestServer = .current) throws {
         self.backend = backend
         directory = URL(fileURLWithPath: try TemporaryDirectory.create(prefix: "cli"), isDirectory: true)
         for sub in ["home", "data", "config", "runtime", "bin"] {
@@ -66,11 +72,17 @@ final class CLIFixture: Sendable {
             environment["KEYRING_BACKEND"] = "file"
             environment["KEYRING_FILE_PASSWORD"] = Self.filePassword
         case .secretService:
-            let bus = try TestBus.start(prompter: prompter)
+            let bus = try TestBus.start(server: server, prompter: prompter)
             self.bus = bus
             environment.merge(bus.environment) { $1 }
             environment["PATH"] = path
             environment["KEYRING_BACKEND"] = "secret-service"
+            if server.profile.promptsForWrites {
+                // KeePassXC answers every write with a prompt (that completes by itself here);
+                // `keyring` without a terminal or a desktop runs no prompt unless told so.
+                // SecretServiceCLIInteropTests.writesThatNeedAPromptHeadless checks the refusal.
+                environment["KEYRING_PROMPT"] = "always"
+            }
         }
         self.environment = environment
     }

@@ -270,7 +270,7 @@ struct HardeningTests {
     /// deadline. The prompter here never answers, as a dialog on no screen would not.
     @Test("no terminal and no display: a locked collection is status 3 at once, not a wait for a prompt")
     func noTerminalMeansNoPrompt() async throws {
-        let fixture = try CLIFixture(.secretService, prompter: TestPrompter.busName)
+        let fixture = try CLIFixture(.secretService, prompter: TestPrompter.busName, server: .gnomeKeyring)
         defer { fixture.close() }
         let prompter = try await TestPrompter.start(on: try #require(fixture.bus).address, fallback: .never)
         defer { prompter.stop() }

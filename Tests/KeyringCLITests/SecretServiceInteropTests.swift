@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The built `keyring` against gnome-keyring, beside the programs people already use:
+/// The built `keyring` against gnome-keyring (or the server `KEYRING_TEST_SERVER` names), beside
+/// the programs people already use:
 /// secret-tool, Python keyring, and git's own git-credential-libsecret.
 @Suite("keyring with other Secret Service programs")
 struct SecretServiceCLIInteropTests {
@@ -114,6 +115,49 @@ struct SecretServiceCLIInteropTests {
         }
     }
 
+    /// `keyring diagnose` names the program that owns org.freedesktop.secrets, as the bus says.
+    @Test func diagnoseNamesTheServer() async throws {
+        try await withFixture(.secretService) { cli in
+            let server = try #require(cli.server)
+            let expected: (title: String, limit: String?) =
+                switch server {
+                case .gnomeKeyring: ("gnome-keyring (gnome-keyring-daemon, pid ", "content type comes back as text/plain")
+                case .kwallet: ("KWallet (kwalletd5, pid ", "a NUL byte ends them")
+                case .keepassxc: ("KeePassXC (keepassxc, pid ", "need KeePassXC's window")
+                case .libsecretMock: ("libsecret's test mock service (python3", "everything is lost when it exits")
+                case .passSecretService: ("pass-secret-service (python3", "binary secrets cannot be stored")
+                }
+            let plain = try await cli.keyring(["diagnose"])
+            #expect(plain.succeeded, "\(plain)")
+            #expect(plain.stdoutText.contains("  server: " + expected.title), "\(plain.stdoutText)")
+            if let pid = cli.bus?.keyringPID { #expect(plain.stdoutText.contains("pid \(pid))"), "\(plain.stdoutText)") }
+            if let limit = expected.limit { #expect(plain.stdoutText.contains(limit), "\(plain.stdoutText)") }
+            #expect(plain.stdoutText.contains("secret-service: usable: org.freedesktop.secrets answers on the session bus ("))
+        }
+    }
+
+    /// Headless (no terminal, no DISPLAY), `keyring` runs no Secret Service prompt: on a server
+    /// that answers writes with one (``ServerProfile/promptsForWrites``: KeePassXC), `set` says
+    /// so with status 3 and stores nothing; elsewhere it just works.
+    @Test func writesThatNeedAPromptHeadless() async throws {
+        try await withFixture(.secretService) { cli in
+            let server = try #require(cli.server)
+            let set = try await cli.keyring(
+                ["set", "headless.example", "alice"], input: "headless secret", environment: ["KEYRING_PROMPT": nil])
+            if server.profile.promptsForWrites {
+                #expect(set.status == 3, "\(set)")
+                #expect(set.stderrText.contains("needs a prompt, and prompts are disabled"), "\(set)")
+                #expect(!set.stderrContains("headless secret"))
+                let get = try await cli.keyring(["get", "headless.example", "alice"])
+                #expect(get.status == 1, "nothing stored: \(get)")
+            } else {
+                #expect(set.succeeded, "\(set)")
+                let get = try await cli.keyring(["get", "headless.example", "alice"], environment: ["KEYRING_PROMPT": nil])
+                #expect(get.stdoutText == "headless secret\n", "\(get)")
+            }
+        }
+    }
+
     @Test func noPromptOnALockedCollectionFailsFastAndSaysSo() async throws {
         try await withFixture(.secretService) { cli in
             try await cli.store("locked secret", service: "locked.example", account: "alice")
@@ -123,6 +167,11 @@ struct SecretServiceCLIInteropTests {
             let start = clock.now
             let got = try await cli.keyring(["--no-prompt", "get", "locked.example", "alice"])
             let elapsed = clock.now - start
+            if let server = cli.server, server.profile.unlockPrompt == .none {
+                // The libsecret mock and pass-secret-service unlock when asked, with no prompt.
+                #expect(got.stdoutText == "locked secret\n", "\(got)")
+                return
+            }
             #expect(got.status == 3, "\(got)")
             #expect(got.stdout.isEmpty)
             #expect(got.stderrText.contains("locked"), "\(got.stderrText)")

@@ -237,6 +237,20 @@ struct ConnectionTests {
         }
     }
 
+    /// GetConnectionUnixProcessID: what `keyring diagnose` asks to name the Secret Service.
+    @Test func theBusNamesTheProcessThatOwnsAName() async throws {
+        try await withPair { server, client in
+            #expect(try await server.requestName("org.swiftkeyring.Owned") == .primaryOwner)
+            #expect(try await client.processID(ofOwnerOf: "org.swiftkeyring.Owned") == UInt32(getpid()))
+            do {
+                _ = try await client.processID(ofOwnerOf: "org.swiftkeyring.Nobody")
+                Issue.record("a name nobody owns has no process")
+            } catch let error as DBusError {
+                #expect(error.name == DBusError.Name.nameHasNoOwner, "\(error)")
+            }
+        }
+    }
+
     @Test func signalsArriveOnTheirStreamAndOnlyThere() async throws {
         try await withPair { server, client async throws in
             let ticks = try await client.signals(matching: DBusMatchRule(interface: Self.echoInterface, member: "Ticked"))

@@ -37,8 +37,12 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
     let make: @Sendable (_ seed: [SeedEntry]) async throws -> FixtureInstance
     /// How the backend lists an account it was given (the env backend encodes names).
     let listedAccount: @Sendable (String) -> String
-    /// The name `keyrings()` gives the default keyring.
-    var defaultKeyringName = "default"
+    /// The name `keyrings()` gives the default keyring; nil when it changes from run to run.
+    var defaultKeyringName: String? = "default"
+    /// The Secret Service server behind the backend, for the secret-service fixture.
+    var server: TestServer?
+    /// The largest secret the tests give it.
+    var largeSecretSize: Int { server?.largeSecretSize ?? 1 << 20 }
     /// The password that unlocks keyrings the tests create.
     static let keyringPassword = "work keyring password"
 
@@ -83,13 +87,23 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
                 of: "KEYRING_SECRET_X__", with: "")
         })
 
-    /// A real gnome-keyring on a private bus; the default keyring is its `login` collection.
+    /// A real Secret Service on a private bus: gnome-keyring, whose default keyring is its
+    /// `login` collection, or the server `KEYRING_TEST_SERVER` names (``TestServer/current``).
+    /// Keyrings can be made with a password only through gnome-keyring's private interface
+    /// (``ServerProfile/hasMasterPasswordInterface``); the other servers' keyring management is
+    /// ConformanceTests.keyringManagementElsewhere.
     static let secretService: BackendFixture = {
+        let server = TestServer.current
         var fixture = BackendFixture(
-            name: "secret-service", isReadOnly: false, supportsBinary: true, supportsKeyrings: true,
+            name: "secret-service", isReadOnly: false, supportsBinary: server.profile.storesAnyBytes,
+            supportsKeyrings: server.profile.hasMasterPasswordInterface,
             make: { seed in
-                let bus = try await TestBus.startAsync(keyring: true)
-                let client = SecretServiceClient(options: .init(bus: .address(bus.address), allowsPrompts: false))
+                let bus = try await TestBus.startAsync(keyring: true, server: server)
+                // gnome-keyring's headless prompts end dismissed at once; elsewhere they complete
+                // by themselves (or never: KeePassXC's dialogs), within the deadline.
+                let client = SecretServiceClient(
+                    options: .init(
+                        bus: .address(bus.address), promptTimeout: .seconds(5), allowsPrompts: server != .gnomeKeyring))
                 let backend = SecretServiceBackend(client: client)
                 for entry in seed {
                     try await backend.set(entry.secret, service: entry.service, account: entry.account, keyring: nil, label: nil)
@@ -97,11 +111,20 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
                 return FixtureInstance(backend: backend, resources: [bus])
             },
             listedAccount: { $0 })
-        fixture.defaultKeyringName = "login"
+        fixture.server = server
+        fixture.defaultKeyringName =
+            server == .gnomeKeyring
+            ? "login"
+            : server.profile.defaultCollection.map {
+                String($0.split(separator: "/").last!)
+            }
         return fixture
     }()
 
-    static let all: [BackendFixture] = [.memory, .file, .env, .secretService]
+    /// Every backend; in a pass of scripts/test for a server other than gnome-keyring
+    /// (`KEYRING_TEST_SERVER`), only the Secret Service one: the others do not change.
+    static let all: [BackendFixture] =
+        TestServer.current == .gnomeKeyring ? [.memory, .file, .env, .secretService] : [.secretService]
     static let writable = all.filter { !$0.isReadOnly }
     static let binary = all.filter(\.supportsBinary)
     static let withKeyrings = all.filter(\.supportsKeyrings)

@@ -6,7 +6,8 @@ import Testing
 import TestSupport
 
 /// What Python keyring (and secret-tool) stored, KeyringKit reads; what KeyringKit stores, they
-/// read. Against a real gnome-keyring; Python keyring from PyPI (scripts/test makes the venv).
+/// read. Against a real gnome-keyring, or the server `KEYRING_TEST_SERVER` names
+/// (``TestServer/current``); Python keyring from PyPI (scripts/test makes the venv).
 @Suite("Secret Service backend interoperability")
 struct SecretServiceInteropTests {
     /// The venv's Python with keyring and secretstorage; in CI this must exist.
@@ -28,12 +29,17 @@ struct SecretServiceInteropTests {
             stdin: stdin.map { Array($0.utf8) }, timeout: .seconds(60))
     }
 
+    /// No prompts (gnome-keyring's end dismissed headless), except on a server that answers
+    /// every write with one (``ServerProfile/promptsForWrites``: KeePassXC's complete by themselves).
     func backend(_ bus: TestBus) -> SecretServiceBackend {
-        SecretServiceBackend(client: SecretServiceClient(options: .init(bus: .address(bus.address), allowsPrompts: false)))
+        let prompts = bus.server?.profile.promptsForWrites ?? false
+        return SecretServiceBackend(
+            client: SecretServiceClient(
+                options: .init(bus: .address(bus.address), promptTimeout: .seconds(10), allowsPrompts: prompts)))
     }
 
     @Test func pythonKeyringWritesAndKeyringKitReads() async throws {
-        let bus = try await TestBus.startAsync(keyring: true)
+        let bus = try await TestBus.startAsync(keyring: true, server: .current)
         defer { bus.stop() }
         let stored = try await runPython(
             bus,
@@ -70,7 +76,7 @@ struct SecretServiceInteropTests {
     }
 
     @Test func keyringKitWritesAndPythonKeyringReads() async throws {
-        let bus = try await TestBus.startAsync(keyring: true)
+        let bus = try await TestBus.startAsync(keyring: true, server: .current)
         defer { bus.stop() }
         let keyring = Keyring(backend: backend(bus))
         try await keyring.set("from swift ✓", service: "swift-service", account: "swift-user")
@@ -85,7 +91,10 @@ struct SecretServiceInteropTests {
         let entry = try #require(try await keyring.search(["service": "swift-service"]).first)
         #expect(entry.label == "Password for 'swift-user' on 'swift-service'")
         #expect(entry.attributes["xdg:schema"] == SecretServiceBackend.schema)
-        #expect(entry.keyring == "login")
+        // The default collection's name (pass-secret-service's is a new UUID each run).
+        if let path = TestServer.current.profile.defaultCollection {
+            #expect(entry.keyring == path.split(separator: "/").last.map(String.init), "\(entry.keyring)")
+        }
         let deleted = try await runPython(
             bus,
             """
@@ -97,12 +106,21 @@ struct SecretServiceInteropTests {
     }
 
     @Test func secretToolAndOtherProgramsItemsAreFoundAcrossCollections() async throws {
-        let bus = try await TestBus.startAsync(keyring: true)
+        let server = TestServer.current
+        let bus = try await TestBus.startAsync(keyring: true, server: server)
         defer { bus.stop() }
-        // go-keyring and secret-tool write {service, username}; here into the in-memory session collection.
+        // go-keyring and secret-tool write {service, username}; here into another collection than
+        // the default one (gnome-keyring's in-memory session collection).
+        var collection = server.profile.secondCollection ?? ""
+        if server == .gnomeKeyring { collection = "session" }
+        if collection.isEmpty {
+            let client = SecretServiceClient(options: .init(bus: .address(bus.address)))
+            collection = try await client.createCollection(label: "second").path.rawValue
+            await client.disconnect()
+        }
         let stored = try await bus.run(
             "/usr/bin/secret-tool",
-            ["store", "--collection=session", "--label=gh", "service", "gh:github.com", "username", "octocat"],
+            ["store", "--collection=\(collection)", "--label=gh", "service", "gh:github.com", "username", "octocat"],
             stdin: Array("gho_token".utf8))
         #expect(stored.succeeded, "\(stored)")
         let keyring = Keyring(backend: backend(bus))
@@ -110,7 +128,7 @@ struct SecretServiceInteropTests {
     }
 
     @Test func keyringDefaultChoosesTheSecretServiceOnADesktopAndTheFileWhenHeadless() async throws {
-        let bus = try await TestBus.startAsync(keyring: true)
+        let bus = try await TestBus.startAsync(keyring: true, server: .current)
         defer { bus.stop() }
         let desktop = try await BackendSelection(environment: bus.environment, configurationPath: "/nonexistent").choose()
         #expect(desktop.kind == .secretService, "\(desktop.reason)")
@@ -133,15 +151,22 @@ struct SecretServiceInteropTests {
     }
 
     @Test func noPromptFailsFastOnALockedCollection() async throws {
-        let bus = try await TestBus.startAsync(keyring: true)
+        let bus = try await TestBus.startAsync(keyring: true, server: .current)
         defer { bus.stop() }
         var environment = bus.environment
         environment["KEYRING_NO_PROMPT"] = "1"
         let keyring = Keyring(
             backend: try await BackendSelection(environment: environment, configurationPath: "/nonexistent").choose().backend)
-        try await keyring.set("locked away", service: "lock-test", account: "me")
-        try await keyring.lock()
+        // Stored and locked by a client that may run the prompts KeePassXC answers writes with.
+        let writer = Keyring(backend: backend(bus))
+        try await writer.set("locked away", service: "lock-test", account: "me")
+        try await writer.lock()
         #expect(try await keyring.isLocked())
+        if bus.server?.profile.unlockPrompt == HeadlessPrompt.none {
+            // The libsecret mock and pass-secret-service unlock when asked, with no prompt.
+            #expect(try await keyring.get(service: "lock-test", account: "me") == Secret("locked away"))
+            return
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let error = await expectKeyringError(.locked) { _ = try await keyring.get(service: "lock-test", account: "me") }

@@ -20,25 +20,31 @@ public final class TestBus: Sendable {
     /// `DBUS_SESSION_BUS_ADDRESS`, `HOME`, the `XDG_*_HOME` variables, `XDG_RUNTIME_DIR` and `PATH`.
     /// Pass it (plus what the child needs besides) as the whole environment of `runProcess`.
     public let environment: [String: String]
+    /// The Secret Service started on the bus; nil for a bus without one.
+    public let server: TestServer?
 
     private let stopped = Mutex(false)
 
-    private init(directory: URL, values: [String: String]) throws {
+    private init(directory: URL, values: [String: String], server: TestServer?) throws {
         guard let address = values["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty else {
             throw TestSupportError("\(directory.path)/env has no DBUS_SESSION_BUS_ADDRESS")
         }
         self.directory = directory
         self.address = address
+        self.server = server
         var environment = values.filter { !$0.key.hasSuffix("_PID") }
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         self.environment = environment
     }
 
-    /// Starts a bus, and gnome-keyring on it when `keyring` is true; returns when
-    /// `org.freedesktop.secrets` is owned by that daemon.
+    /// Starts a bus, and a Secret Service on it when `keyring` is true; returns when
+    /// `org.freedesktop.secrets` is owned by that daemon and it serves.
     ///
     /// - Parameters:
-    ///   - keyring: start `gnome-keyring-daemon --components=secrets`.
+    ///   - keyring: start `server`.
+    ///   - server: which Secret Service (`start-bus --server`): gnome-keyring unless a test asks
+    ///     for ``TestServer/current`` or another. `password`, `prompter` and `locked` are
+    ///     gnome-keyring's only.
     ///   - password: the login keyring's password, given to `--unlock` on stdin.
     ///   - prompter: a bus name for `GNOME_KEYRING_TEST_PROMPTER`: the daemon sends every prompt
     ///     there (docs/secret-service-protocol.md, Running gnome-keyring headless).
@@ -49,16 +55,24 @@ public final class TestBus: Sendable {
     ///   daemon's log tail).
     public static func start(
         keyring: Bool = true,
+        server: TestServer = .gnomeKeyring,
         password: String = "test-password",
         prompter: String? = nil,
         locked: Bool = false
     ) throws -> TestBus {
         let directory = URL(fileURLWithPath: try TemporaryDirectory.create(prefix: "bus"), isDirectory: true)
         var arguments = [directory.path, "--watch", String(getpid())]
-        if keyring { arguments += ["--keyring", "--password", password] }
-        if let prompter { arguments += ["--prompter", prompter] }
+        if keyring {
+            if server == .gnomeKeyring {
+                arguments += ["--keyring", "--password", password]
+            } else {
+                // The others take longer to start on a busy machine (KeePassXC's key derivation).
+                arguments += ["--server", server.rawValue, "--timeout", "30"]
+            }
+        }
+        if let prompter, server == .gnomeKeyring { arguments += ["--prompter", prompter] }
         if locked { arguments.append("--locked") }
-        let result = try runScript("start-bus", arguments, timeout: .seconds(60))
+        let result = try runScript("start-bus", arguments, timeout: .seconds(120))
         guard result.succeeded else {
             throw TestSupportError(
                 """
@@ -67,7 +81,8 @@ public final class TestBus: Sendable {
                 \(result.stderrText)
                 """)
         }
-        return try TestBus(directory: directory, values: try readEnvironmentFile(in: directory))
+        return try TestBus(
+            directory: directory, values: try readEnvironmentFile(in: directory), server: keyring ? server : nil)
     }
 
     /// The bus daemon's PID.
@@ -123,15 +138,18 @@ public final class TestBus: Sendable {
             stdin: stdin, timeout: timeout)
     }
 
-    /// ``start(keyring:password:prompter:locked:)`` on a thread of its own, so that waiting for
+    /// ``start(keyring:server:password:prompter:locked:)`` on a thread of its own, so that waiting for
     /// the daemons never blocks a thread of Swift's cooperative pool (two on this machine).
     public static func startAsync(
         keyring: Bool = true,
+        server: TestServer = .gnomeKeyring,
         password: String = "test-password",
         prompter: String? = nil,
         locked: Bool = false
     ) async throws -> TestBus {
-        try await onOwnThread { try start(keyring: keyring, password: password, prompter: prompter, locked: locked) }
+        try await onOwnThread {
+            try start(keyring: keyring, server: server, password: password, prompter: prompter, locked: locked)
+        }
     }
 
     /// ``killKeyring()`` on a thread of its own.

@@ -111,3 +111,17 @@ extension DBusConnection {
         }
     }
 }
+
+extension DBusConnection {
+    /// The process ID of the connection that owns `name`, as the bus saw it when that
+    /// connection authenticated (`org.freedesktop.DBus.GetConnectionUnixProcessID`).
+    /// - Throws: ``DBusError``: `org.freedesktop.DBus.Error.NameHasNoOwner` when nobody owns
+    ///   `name`; an error when the bus does not know the process (a connection from another machine).
+    public func processID(ofOwnerOf name: String, timeout: Duration? = nil) async throws -> UInt32 {
+        guard DBusNames.isValidBusName(name) else {
+            throw DBusError(.invalidArgument, "invalid bus name '\(name)'")
+        }
+        let reply = try await callBus("GetConnectionUnixProcessID", [.string(name)], timeout: timeout)
+        return try reply.body(matching: "u")[0].asUInt32()
+    }
+}

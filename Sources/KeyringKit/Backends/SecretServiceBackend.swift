@@ -327,16 +327,22 @@ public struct SecretServiceBackend: KeyringBackend {
     public func diagnose() async -> BackendDiagnosis {
         do {
             try await client.connect()
+            // Which program answers, asked of the bus (not of the server) before anything else.
+            let server = try? await client.server()
             let encrypted = try await client.isSessionEncrypted
             let collections = try await client.collections()
+            var details = [String]()
+            if let server { details += SecretServiceServerNotes.describe(server) }
+            details += [
+                "session: " + (encrypted ? "dh-ietf1024-sha256-aes128-cbc-pkcs7 (encrypted)" : "plain (not encrypted)"),
+                "collections: " + collections.prefix(20).map(\.name).joined(separator: ", ")
+                    + (collections.count > 20 ? ", and \(collections.count - 20) more" : ""),
+            ]
             return BackendDiagnosis(
                 backend: name, isUsable: true,
-                reason: "org.freedesktop.secrets answers on the session bus",
-                details: [
-                    "session: " + (encrypted ? "dh-ietf1024-sha256-aes128-cbc-pkcs7 (encrypted)" : "plain (not encrypted)"),
-                    "collections: " + collections.prefix(20).map(\.name).joined(separator: ", ")
-                        + (collections.count > 20 ? ", and \(collections.count - 20) more" : ""),
-                ])
+                reason: "org.freedesktop.secrets answers on the session bus"
+                    + (server.map { " (\(SecretServiceServerNotes.name(of: $0)))" } ?? ""),
+                details: details)
         } catch {
             return BackendDiagnosis(backend: name, isUsable: false, reason: "\(error)")
         }

@@ -196,13 +196,17 @@ public struct SecretCollection: Sendable {
         return exact[0]
     }
 
-    /// Items in this collection whose attribute set equals `attributes` exactly. An `xdg:schema`
-    /// the daemon added by itself (gnome-keyring adds one to items stored without) is ignored
-    /// unless `attributes` names a schema.
+    /// Items in this collection whose attribute set equals `attributes` exactly. Attributes the
+    /// daemon added by itself are ignored unless `attributes` names them: an `xdg:schema`
+    /// (gnome-keyring adds one to items stored without), and the entry fields KeePassXC shows
+    /// as attributes of every item (`Title`, `UserName`, `URL`, `Notes`, `Uuid`, `Path`, all six).
     /// - Throws: ``SecretServiceError``.
     public func exactMatches(_ attributes: [String: String]) async throws(SecretServiceError) -> [SecretItem] {
         try await exact(try await searchItems(attributes), attributes)
     }
+
+    /// What KeePassXC 2.7 adds to the attributes of every item it serves: its entry's fields.
+    static let keepassxcFields = ["Title", "UserName", "URL", "Notes", "Uuid", "Path"]
 
     /// Those of `items` whose attribute set is `attributes` (as ``exactMatches(_:)`` says).
     private func exact(_ items: [SecretItem], _ attributes: [String: String]) async throws(SecretServiceError) -> [SecretItem] {
@@ -210,6 +214,9 @@ public struct SecretCollection: Sendable {
         for item in items {
             var found = try await item.attributes()
             if attributes["xdg:schema"] == nil { found["xdg:schema"] = nil }
+            if Self.keepassxcFields.allSatisfy({ found[$0] != nil }) {
+                for field in Self.keepassxcFields where attributes[field] == nil { found[field] = nil }
+            }
             if found == attributes { exact.append(item) }
         }
         return exact
