@@ -96,7 +96,7 @@ struct OtherServersTests {
             let connection = try await DBusConnection.connect(to: .address(f.bus.address))
             defer { connection.close() }
             let session = try await SecretSession.open(on: connection, algorithm: .diffieHellman, keyPair: bad)
-            #expect(await session.waitForKey())
+            _ = await session.waitForKey()  // false in one session of 256 (a zero top byte): replaced by the client
             let sent = try #require(try Self.clientKeys(f.server).last)
             #expect(sent != bad.publicKey)
             #expect(SecretSession.isAcceptedEverywhere(sent))

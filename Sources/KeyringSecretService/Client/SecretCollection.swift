@@ -163,11 +163,12 @@ public struct SecretCollection: Sendable {
             // not decrypt with it), and so would the reading of what was left.
             let cleaner = SecretServiceClient(options: client.options)
             let before = Set(existing.map(\.path))
-            if let found = try? await SecretCollection(client: cleaner, path: path).searchItems(attributes) {
-                for item in found where !before.contains(item.path) {
-                    guard var kept = try? await item.attributes() else { continue }
-                    if attributes["xdg:schema"] == nil { kept["xdg:schema"] = nil }
-                    guard kept == attributes, let value = try? await item.secret(), value.count == 0 else { continue }
+            let collection = SecretCollection(client: cleaner, path: path)
+            if let found = try? await collection.searchItems(attributes),
+                let left = try? await collection.exact(found.filter { !before.contains($0.path) }, attributes)
+            {
+                for item in left {
+                    guard let value = try? await item.secret(), value.count == 0 else { continue }
                     try? await item.delete()
                 }
             }
