@@ -77,12 +77,8 @@ final class CLIFixture: Sendable {
             environment.merge(bus.environment) { $1 }
             environment["PATH"] = path
             environment["KEYRING_BACKEND"] = "secret-service"
-            if server.profile.promptsForWrites {
-                // KeePassXC answers every write with a prompt (that completes by itself here);
-                // `keyring` without a terminal or a desktop runs no prompt unless told so.
-                // SecretServiceCLIInteropTests.writesThatNeedAPromptHeadless checks the refusal.
-                environment["KEYRING_PROMPT"] = "always"
-            }
+        // KeePassXC answers every write with a prompt (that completes by itself here): `keyring`
+        // runs those headless too (SecretServiceCLIInteropTests.writesWithAPromptHeadless).
         }
         self.environment = environment
     }

@@ -182,7 +182,10 @@ struct HostileServiceCLITests {
         try await withHostileCLI { cli in
             let item = try #require(cli.server.items.first?.path)
             let bogus = try (0..<99_999).map { try HostileSecretService.collectionPath.appending("bogus\($0)") }
-            cli.server.behave { $0.searchResults = [item] + bogus }
+            cli.server.behave {
+                $0.searchResults = [item] + bogus
+                $0.collectionItems = [item] + bogus  // what `list` reads (KeePassXC's searches for nothing find nothing)
+            }
             for arguments in [
                 ["get", C.service, C.account], ["list"], ["search", "service=\(C.service)"], ["list", C.service],
             ] {

@@ -29,13 +29,12 @@ struct SecretServiceInteropTests {
             stdin: stdin.map { Array($0.utf8) }, timeout: .seconds(60))
     }
 
-    /// No prompts (gnome-keyring's end dismissed headless), except on a server that answers
-    /// every write with one (``ServerProfile/promptsForWrites``: KeePassXC's complete by themselves).
+    /// No prompts (gnome-keyring's end dismissed headless); KeePassXC's answers to writes
+    /// (``ServerProfile/promptsForWrites``) ask nobody, and the client runs them anyway.
     func backend(_ bus: TestBus) -> SecretServiceBackend {
-        let prompts = bus.server?.profile.promptsForWrites ?? false
-        return SecretServiceBackend(
+        SecretServiceBackend(
             client: SecretServiceClient(
-                options: .init(bus: .address(bus.address), promptTimeout: .seconds(10), allowsPrompts: prompts)))
+                options: .init(bus: .address(bus.address), promptTimeout: .seconds(10), allowsPrompts: false)))
     }
 
     @Test func pythonKeyringWritesAndKeyringKitReads() async throws {

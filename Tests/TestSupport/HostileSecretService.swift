@@ -97,6 +97,8 @@ public final class HostileSecretService: Sendable {
         public var promptResult: DBusValue?
         /// `SearchItems` on the service answers these instead of what it finds.
         public var searchResults: [DBusObjectPath]?
+        /// Property `Items` of `login` lists these instead of what it holds.
+        public var collectionItems: [DBusObjectPath]?
         /// Property `Collections` of the service lists these instead of `login`.
         public var collections: [DBusObjectPath]?
         /// `CreateItem` returns a prompt (whose result is the new item) instead of the item.
@@ -109,9 +111,6 @@ public final class HostileSecretService: Sendable {
         /// session's key is then wrong), the shared secret is hashed without its leading zero
         /// bytes, and the server's key is sent signed (129 bytes when its top bit is set).
         public var kwalletSessions = false
-        /// How many of the sessions that follow get a shared secret with a zero top byte: the
-        /// server draws its key pair until it is so.
-        public var zeroTopByteSessions = 0
         /// KWallet: `CreateItem` makes the item before it decrypts the secret, so a failed
         /// decryption leaves an item with an empty secret behind.
         public var createsItemBeforeDecrypting = false
@@ -447,15 +446,8 @@ public final class HostileSecretService: Sendable {
             if behaviour.kwalletSessions && clientKey.count < 128 {
                 throw DBusError.reply(name: DBusError.Name.invalidArgs, message: "Client public key size is invalid")
             }
-            var keyPair = behaviour.keyPair ?? DHKeyPair(group: .ietf1024)
+            let keyPair = behaviour.keyPair ?? DHKeyPair(group: .ietf1024)
             var shared = try keyPair.sharedSecret(peerPublicKey: clientKey)
-            if behaviour.zeroTopByteSessions > 0 {
-                state.withLock { $0.behaviour.zeroTopByteSessions -= 1 }
-                while shared.withUnsafeBytes({ $0[0] }) != 0 {
-                    keyPair = DHKeyPair(group: .ietf1024)
-                    shared = try keyPair.sharedSecret(peerPublicKey: clientKey)
-                }
-            }
             if behaviour.kwalletSessions {
                 if clientKey.count >= 2 && clientKey[0] == 0xFF && clientKey[1] >= 0x80 {
                     shared = SecureBytes(Sodium.randomBytes(128))  // a negative number: another secret
@@ -602,7 +594,7 @@ public final class HostileSecretService: Sendable {
                 let hidden = state.locked && state.behaviour.lockedHidesItems
                 return [
                     "Label": .string("Login"), "Locked": .boolean(state.locked),
-                    "Items": .objectPaths(hidden ? [] : state.itemOrder),
+                    "Items": .objectPaths(hidden ? [] : state.behaviour.collectionItems ?? state.itemOrder),
                     "Created": now, "Modified": now,
                 ]
             }

@@ -80,8 +80,9 @@ public struct ServerProfile: Sendable {
     /// KeePassXC answers `text/plain` for it.
     public let keepsContentTypeParameters: Bool
     /// `CreateItem`, `Item.Delete` and `Lock` answer with a prompt (KeePassXC's, which completes
-    /// without a window when its confirmations are off). A client that runs no prompts (the
-    /// `keyring` command headless, without `KEYRING_PROMPT=always`) cannot write there.
+    /// without a window when its confirmations are off). swift-keyring completes these even when
+    /// it may not prompt (in an unlocked collection they ask nobody, and they run within the call
+    /// timeout), so the `keyring` command writes there headless too.
     public let promptsForWrites: Bool
     /// Every item carries attributes of the server's own besides the ones it was given
     /// (KeePassXC: `Title`, `UserName`, `URL`, `Notes`, `Uuid`, `Path`).

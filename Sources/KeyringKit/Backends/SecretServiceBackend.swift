@@ -212,8 +212,29 @@ public struct SecretServiceBackend: KeyringBackend {
 
     public func accounts(service: String, keyring: String?) async throws(KeyringError) -> [String] {
         try EntryValidation.check(service: service)
-        let entries = try await search(attributes: ["service": service], keyring: keyring)
-        return Array(Set(entries.map(\.account))).sorted()
+        return try await translating("listing the accounts of \(service)") {
+            let items = try await items(matching: ["service": service], keyring: keyring)
+            try Self.checkSearchLimit(items.count)
+            // Only the attributes: less for the daemon to compute than every property.
+            let found = try await client.attributes(of: items).compactMap { $0 }
+            return Array(Set(found.map(Self.account(in:)))).sorted()
+        }
+    }
+
+    /// The account an item's attributes name: `username` (Python keyring, libsecret's
+    /// schema), else `account`, else `user` (what other programs write).
+    static func account(in attributes: [String: String]) -> String {
+        attributes["username"] ?? attributes["account"] ?? attributes["user"] ?? ""
+    }
+
+    /// Fails when a search found more items than ``searchLimit``.
+    static func checkSearchLimit(_ count: Int) throws(KeyringError) {
+        guard count <= searchLimit else {
+            throw KeyringError(
+                .backendFailure,
+                "the Secret Service found \(count) items, more than the \(searchLimit) that one search "
+                    + "reads (each takes a round trip); narrow it down, for example with keyring search service=NAME")
+        }
     }
 
     /// The most items ``search(attributes:keyring:)`` reads the properties of: a search that
@@ -224,20 +245,15 @@ public struct SecretServiceBackend: KeyringBackend {
     public func search(attributes: [String: String], keyring: String?) async throws(KeyringError) -> [KeyringEntry] {
         try await translating("searching") {
             let items = try await items(matching: attributes, keyring: keyring)
-            guard items.count <= Self.searchLimit else {
-                throw KeyringError(
-                    .backendFailure,
-                    "the Secret Service found \(items.count) items, more than the \(Self.searchLimit) that one search "
-                        + "reads (each takes a round trip); narrow it down, for example with keyring search service=NAME")
-            }
+            try Self.checkSearchLimit(items.count)
             var entries: [KeyringEntry] = []
             // Read with calls in flight side by side; an item deleted since the search is left out.
-            for (item, info) in zip(items, try await client.infos(of: items)) {
+            for (item, info) in zip(items, try await client.labelsAndAttributes(of: items)) {
                 guard let info else { continue }
                 entries.append(
                     KeyringEntry(
                         service: info.attributes["service"] ?? "",
-                        account: info.attributes["username"] ?? info.attributes["account"] ?? info.attributes["user"] ?? "",
+                        account: Self.account(in: info.attributes),
                         label: info.label, attributes: info.attributes, keyring: item.collection.name))
             }
             return entries.sorted { ($0.keyring, $0.service, $0.account) < ($1.keyring, $1.service, $1.account) }

@@ -105,7 +105,9 @@ public struct SecretCollection: Sendable {
     ///
     /// With `replace: true`, gnome-keyring replaces the first item whose attributes merely
     /// *contain* these ones and rewrites its attributes; ``store(label:attributes:secret:)`` is the
-    /// safe way to update one entry.
+    /// safe way to update one entry. A prompt that `CreateItem` returns for an unlocked
+    /// collection (KeePassXC returns one every time) asks nobody, and is completed even when
+    /// prompts are not allowed, within the call timeout.
     /// - Throws: ``SecretServiceError`` `.locked` when the collection is locked.
     @discardableResult
     public func createItem(label: String, attributes: [String: String], secret: Secret, replace: Bool = false)
@@ -121,6 +123,16 @@ public struct SecretCollection: Sendable {
                 ],
                 secret: try await state.session().encode(secret), replace: replace)
             guard item == .root else { return item }
+            // KeePassXC answers every CreateItem with a prompt, which unlocks the collection if
+            // needed and then creates the item: in an unlocked collection it asks nobody, so it
+            // runs whatever the prompt policy (within the call timeout).
+            if !client.options.allowsPrompts && !replace && prompt != .root,
+                try await CollectionProxy(connection: state.connection, path: collectionPath).property("Locked").asBool()
+                    == false
+            {
+                let result = try await client.prompt(prompt, state).complete(timeout: client.options.callTimeout)
+                return try result.asObjectPath()
+            }
             let result = try await client.completePrompt(
                 prompt, state,
                 refusal: SecretServiceError(
@@ -151,11 +163,12 @@ public struct SecretCollection: Sendable {
             // not decrypt with it), and so would the reading of what was left.
             let cleaner = SecretServiceClient(options: client.options)
             let before = Set(existing.map(\.path))
-            if let found = try? await SecretCollection(client: cleaner, path: path).searchItems(attributes) {
-                for item in found where !before.contains(item.path) {
-                    guard var kept = try? await item.attributes() else { continue }
-                    if attributes["xdg:schema"] == nil { kept["xdg:schema"] = nil }
-                    guard kept == attributes, let value = try? await item.secret(), value.count == 0 else { continue }
+            let collection = SecretCollection(client: cleaner, path: path)
+            if let found = try? await collection.searchItems(attributes),
+                let left = try? await collection.exact(found.filter { !before.contains($0.path) }, attributes)
+            {
+                for item in left {
+                    guard let value = try? await item.secret(), value.count == 0 else { continue }
                     try? await item.delete()
                 }
             }

@@ -130,15 +130,31 @@ public struct SecretItem: Sendable {
         }
     }
 
-    /// Deletes the item (`Delete`), completing a prompt if the daemon asks.
+    /// Deletes the item (`Delete`), completing a prompt if the daemon asks. When prompts are not
+    /// allowed, the prompt still runs within the call timeout: KeePassXC returns one for every
+    /// deletion, which asks nobody unless it is set to confirm them.
     /// - Throws: ``SecretServiceError``.
     public func delete() async throws(SecretServiceError) {
+        let what = self.what
         try await client.perform("deleting \(what)") { state in
             let prompt = try await ItemProxy(connection: state.connection, path: path).delete()
-            _ = try await client.completePrompt(
-                prompt, state,
-                refusal: SecretServiceError(
-                    .promptRequired, "deleting \(what) needs a prompt, and prompts are disabled"))
+            guard prompt != .root else { return }
+            guard client.options.allowsPrompts else {
+                // KeePassXC answers every Delete with a prompt, which asks nobody unless it is set
+                // to confirm deletions: run it within the call timeout; one that does not end by
+                // then is a prompt somebody would have to answer.
+                do {
+                    _ = try await client.prompt(prompt, state).complete(timeout: client.options.callTimeout)
+                } catch let error as SecretServiceError where error.code == .promptTimedOut {
+                    throw SecretServiceError(
+                        .promptRequired,
+                        "deleting \(what) needs a prompt that nobody answered within \(client.options.callTimeout) "
+                            + "(KeePassXC asks to confirm deletions unless that is turned off), and prompts are disabled",
+                        underlying: error.underlying)
+                }
+                return
+            }
+            _ = try await client.prompt(prompt, state).complete()
         }
     }
 }

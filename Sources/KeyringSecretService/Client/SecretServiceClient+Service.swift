@@ -137,10 +137,10 @@ extension SecretServiceClient {
         }.map { SecretItem(client: self, path: $0) }
     }
 
-    /// How many `GetAll` calls ``infos(of:)`` keeps in flight: the replies come back-to-back,
-    /// and far below the bus's limit of pending replies per connection (128 by dbus-daemon's
-    /// own default).
-    static let infoWindow = 32
+    /// How many property reads ``infos(of:)`` and ``attributes(of:)`` keep in flight: the
+    /// replies come back-to-back, and well below the bus's limit of pending replies per
+    /// connection (128 by dbus-daemon's own default; Debian's session bus allows 50,000).
+    static let readWindow = 64
 
     /// The properties of many items (``SecretItem/info()`` for each), read with a bounded
     /// number of calls in flight instead of one round trip after another.
@@ -149,26 +149,85 @@ extension SecretServiceClient {
     /// - Throws: ``SecretServiceError``: the first failure other than a missing item, once
     ///   every call in flight has been answered.
     public func infos(of items: [SecretItem]) async throws(SecretServiceError) -> [SecretItem.Info?] {
+        try await pipelined("reading \(items.count) items", items) { proxy in
+            [try proxy.startProperties()]
+        } read: { replies in
+            try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(replies[0]))
+        }
+    }
+
+    /// The label and attributes of many items (properties `Label` and `Attributes` of each, read
+    /// as ``infos(of:)`` reads): what a listing shows. The two small reads cost gnome-keyring 42
+    /// less than one `GetAll`, which computes every property: 0.55 s against 0.93 s for 1,000
+    /// items (`keyring-bench list`).
+    /// - Returns: in the order of `items`; `nil` for an item that no longer exists.
+    /// - Throws: ``SecretServiceError``, as ``infos(of:)``.
+    public func labelsAndAttributes(of items: [SecretItem]) async throws(SecretServiceError) -> [(
+        label: String, attributes: [String: String]
+    )?] {
+        try await pipelined("reading \(items.count) items", items) { proxy in
+            let object = SecretServiceObject(
+                connection: proxy.connection, path: proxy.path, interface: SecretServiceNames.itemInterface)
+            return [try object.startProperty("Label"), try object.startProperty("Attributes")]
+        } read: { replies in
+            (
+                try SecretServiceObject.propertyResult(replies[0]).asString(),
+                try SecretServiceObject.propertyResult(replies[1]).asStringDictionary()
+            )
+        }
+    }
+
+    /// The attributes of many items (property `Attributes` of each), read as ``infos(of:)`` reads:
+    /// less for the daemon to compute and send when nothing else is needed.
+    /// - Returns: the attributes in the order of `items`; `nil` for an item that no longer exists.
+    /// - Throws: ``SecretServiceError``, as ``infos(of:)``.
+    public func attributes(of items: [SecretItem]) async throws(SecretServiceError) -> [[String: String]?] {
+        try await pipelined("reading the attributes of \(items.count) items", items) { proxy in
+            [
+                try SecretServiceObject(
+                    connection: proxy.connection, path: proxy.path, interface: SecretServiceNames.itemInterface
+                )
+                .startProperty("Attributes")
+            ]
+        } read: { replies in
+            try SecretServiceObject.propertyResult(replies[0]).asStringDictionary()
+        }
+    }
+
+    /// The calls `start` makes for each item, with at most ``readWindow`` items' calls in flight,
+    /// the replies read in order.
+    private func pipelined<T: Sendable>(
+        _ what: String, _ items: [SecretItem], start: @escaping @Sendable (ItemProxy) throws -> [DBusPendingReply],
+        read: @escaping @Sendable ([DBusMessage]) throws -> T
+    ) async throws(SecretServiceError) -> [T?] {
         guard !items.isEmpty else { return [] }
-        return try await perform("reading \(items.count) items") { state in
-            var infos = [SecretItem.Info?](repeating: nil, count: items.count)
-            var inFlight: [(index: Int, reply: DBusPendingReply)] = []
+        return try await perform(what) { state in
+            var results = [T?](repeating: nil, count: items.count)
+            var inFlight: [(index: Int, replies: [DBusPendingReply])] = []
+            inFlight.reserveCapacity(Self.readWindow)
+            var first = 0  // of inFlight: a ring would be no faster at this size
             var next = 0
             var failure: (any Error)?
-            while failure == nil && next < items.count || !inFlight.isEmpty {
-                while failure == nil, next < items.count, inFlight.count < Self.infoWindow {
+            while failure == nil && next < items.count || first < inFlight.count {
+                while failure == nil, next < items.count, inFlight.count - first < Self.readWindow {
                     do {
-                        inFlight.append(
-                            (next, try ItemProxy(connection: state.connection, path: items[next].path).startProperties()))
+                        inFlight.append((next, try start(ItemProxy(connection: state.connection, path: items[next].path))))
                         next += 1
                     } catch {
                         failure = error
                     }
                 }
-                guard !inFlight.isEmpty else { break }
-                let (index, pending) = inFlight.removeFirst()
+                guard first < inFlight.count else { break }
+                let (index, pending) = inFlight[first]
+                first += 1
+                if first == inFlight.count {
+                    inFlight.removeAll(keepingCapacity: true)
+                    first = 0
+                }
                 do {
-                    infos[index] = try SecretItem.Info(properties: SecretServiceObject.allPropertiesResult(await pending.reply()))
+                    var messages: [DBusMessage] = []
+                    for reply in pending { messages.append(try await reply.reply()) }
+                    results[index] = try read(messages)
                 } catch let error as DBusError
                     where error.name.flatMap({ SecretServiceError.codeForName[$0] }) == .noSuchObject
                 {
@@ -179,7 +238,7 @@ extension SecretServiceClient {
                 }
             }
             if let failure { throw failure }
-            return infos
+            return results
         }
     }
 

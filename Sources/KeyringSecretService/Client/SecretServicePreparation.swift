@@ -1,5 +1,5 @@
 import Synchronization
-internal import KeyringDH
+package import KeyringDH
 
 /// What a ``SecretServiceClient``'s first session needs, started ahead of time.
 ///
@@ -33,6 +33,11 @@ public final class SecretServicePreparation: Sendable {
     /// Starts computing a session key pair on the sessions' own thread; touches no bus.
     public init() {
         prepared = Mutex(Prepared(keyPair: SecretServiceClient.startKeyPair(), state: nil))
+    }
+
+    /// Hands `keyPair` to the first session, for tests that need a session with known keys.
+    package init(keyPair: DHKeyPair) {
+        prepared = Mutex(Prepared(keyPair: Task { keyPair }, state: nil))
     }
 
     /// Also connects to the bus `options` name and starts opening a session there, for a client
