@@ -27,10 +27,13 @@ public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let typeMismatch = Code("typeMismatch")
         /// An argument could not be sent (invalid name, path, string or container).
         public static let invalidArgument = Code("invalidArgument")
+        /// The waiting task was cancelled: the call or wait was abandoned, not answered.
+        public static let cancelled = Code("cancelled")
 
         /// Every code this version knows. Later versions may add more.
         public static let known: [Code] = [
             .noBus, .connectionFailed, .disconnected, .closed, .timedOut, .remote, .typeMismatch, .invalidArgument,
+            .cancelled,
         ]
     }
 
@@ -68,6 +71,12 @@ public struct DBusError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An error reply from a peer. Its text is the peer's: escaped and cut to 512 bytes.
     public static func remote(name: String, message: String) -> DBusError {
         DBusError(.remote, DisplayText.sanitized(message, limit: DisplayText.peerTextLimit), name: name)
+    }
+
+    /// The error for a wait abandoned because its task was cancelled.
+    /// - Parameter what: the wait, for the message ("waiting for the reply to Get").
+    public static func cancelled(_ what: String) -> DBusError {
+        DBusError(.cancelled, "\(what): cancelled before it finished")
     }
 
     /// An error to send back from an exported method handler.

@@ -25,17 +25,15 @@ public struct BackendSelection: Sendable {
     /// and the encrypted session it starts opening are the backend's, so the probe costs no
     /// extra round trip. `KEYRING_NO_PROMPT=1` makes locked collections fail fast.
     package static let builtInSecretServiceProbe: SecretServiceProbe = { environment, preparation in
-        do {
+        do throws(SecretServiceError) {
             let allowsPrompts = !["1", "true", "yes"].contains(environment["KEYRING_NO_PROMPT"]?.lowercased() ?? "")
             let client = SecretServiceClient(
                 options: try .init(sessionBusIn: environment, allowsPrompts: allowsPrompts),
                 preparation: preparation?.secretService)
             try await client.checkAvailability()
             return .success(SecretServiceBackend(client: client))
-        } catch let error as SecretServiceError {
-            return .failure(SecretServiceBackend.keyringError(error))
         } catch {
-            return .failure(KeyringError(.noStorageAccess, "the Secret Service cannot be reached: \(error)"))
+            return .failure(SecretServiceBackend.keyringError(error))
         }
     }
 

@@ -155,6 +155,11 @@ struct SecretServiceCLIInteropTests {
         }
     }
 
+}
+
+/// What must be quick, not only bounded: run by scripts/test alone (the ...TimingTests suites).
+@Suite("keyring with other Secret Service programs: timing")
+struct SecretServiceInteropTimingTests {
     @Test func noPromptOnALockedCollectionFailsFastAndSaysSo() async throws {
         try await withFixture(.secretService) { cli in
             try await cli.store("locked secret", service: "locked.example", account: "alice")

@@ -97,7 +97,11 @@ struct SignatureTests {
             (error as? DBusError)?.message.contains("/nonexistent-runtime-dir/bus") == true
         }
     }
+}
 
+/// What must be quick, not only bounded: run by scripts/test alone (the ...TimingTests suites).
+@Suite("Connecting: timing")
+struct ConnectTimingTests {
     @Test func connectingToAMissingSocketFailsFast() async {
         let clock = ContinuousClock()
         let start = clock.now

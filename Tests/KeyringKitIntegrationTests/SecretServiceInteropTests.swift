@@ -148,7 +148,11 @@ struct SecretServiceInteropTests {
             _ = try await BackendSelection(environment: refusing, configurationPath: "/nonexistent").choose()
         }
     }
+}
 
+/// What must be quick, not only bounded: run by scripts/test alone (the ...TimingTests suites).
+@Suite("Secret Service backend interoperability: timing")
+struct SecretServiceBackendTimingTests {
     @Test func noPromptFailsFastOnALockedCollection() async throws {
         let bus = try await TestBus.startAsync(keyring: true, server: .current)
         defer { bus.stop() }

@@ -359,12 +359,13 @@ struct ClientTests {
         let daemon = try await DBusConnection.connect(to: .address(bus.address))
         defer { daemon.close() }
         let events = Mutex<[String]>([])
-        try daemon.export(path: "/org/freedesktop/secrets", interface: "org.freedesktop.DBus.Properties") { _ in
-            try await Task.sleep(for: .milliseconds(300))
+        try daemon.export(path: "/org/freedesktop/secrets", interface: "org.freedesktop.DBus.Properties") { _ throws(DBusError) in
+            try? await Task.sleep(for: .milliseconds(300))
             events.withLock { $0.append("answered Get") }
             return [.variant(.objectPaths([]))]
         }
-        try daemon.export(path: "/org/freedesktop/secrets", interface: "org.freedesktop.Secret.Service") { call in
+        try daemon.export(path: "/org/freedesktop/secrets", interface: "org.freedesktop.Secret.Service") {
+            call throws(DBusError) in
             events.withLock { $0.append("received \(call.member ?? "")") }
             return [.variant(.string("")), .objectPath("/org/freedesktop/secrets/session/s1")]
         }

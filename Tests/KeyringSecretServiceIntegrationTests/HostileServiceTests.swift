@@ -487,7 +487,7 @@ struct HostileServiceTests {
         try await withHostile(locked: true) { f in
             f.server.behave { $0.prompts = .hold }
             let client = f.client(promptTimeout: F.shortTimeout)
-            let error = await expectFailure(.promptTimedOut, within: F.shortTimeout + .seconds(4), "held prompt") {
+            let error = await expectFailure(.promptTimedOut, within: Deadlines.bound(F.shortTimeout), "held prompt") {
                 _ = try await client.lookup(F.attributes)
             }
             #expect(error?.message.contains("prompt") == true)
@@ -578,7 +578,7 @@ struct HostileServiceTests {
                         f.server.behave { $0.replies[member] = .never }
                         let client = f.client(callTimeout: F.shortTimeout)
                         let error = await expectFailure(
-                            .timedOut, within: F.shortTimeout + .seconds(5), "\(member) never answered"
+                            .timedOut, within: Deadlines.bound(F.shortTimeout), "\(member) never answered"
                         ) {
                             switch member {
                             case "Get:Collections": _ = try await client.collections()
@@ -605,7 +605,7 @@ struct HostileServiceTests {
                     let start = clock.now
                     let found = try await client.lookup(F.attributes)
                     #expect(found?.stringValue == F.secret)
-                    #expect(clock.now - start < F.shortTimeout + .seconds(5))
+                    #expect(clock.now - start < Deadlines.bound(F.shortTimeout))
                     await client.disconnect()
                 }
             }
@@ -616,9 +616,10 @@ struct HostileServiceTests {
     @Test func aServerThatExitsMidCallFailsTheCallAtOnce() async throws {
         let bus = try await TestBus.startAsync(keyring: false)
         defer { bus.stop() }
-        // A long call deadline: the failure must come from the hang-up, not from it.
+        // A long call deadline: the failure must come from the hang-up, before it.
+        let deadline = Duration.seconds(30)
         let client = SecretServiceClient(
-            options: .init(bus: .address(bus.address), callTimeout: .seconds(30), promptTimeout: .seconds(30)))
+            options: .init(bus: .address(bus.address), callTimeout: deadline, promptTimeout: deadline))
         for member in [
             "OpenSession", "SearchItems", "GetSecret", "GetSecrets", "Unlock", "Prompt", "ReadAlias", "Get:Collections",
         ] {
@@ -628,7 +629,7 @@ struct HostileServiceTests {
             // The session opens first, but for the case that makes OpenSession the one in flight.
             if member != "OpenSession" { try await client.connect() }
             server.behave { $0.replies[member] = .vanish }
-            let error = await expectFailure(.serviceVanished, within: .seconds(3), "exits on \(member)") {
+            let error = await expectFailure(.serviceVanished, within: deadline, "exits on \(member)") {
                 switch member {
                 case "GetSecrets":
                     let (found, _) = try await client.searchItems(F.attributes)
@@ -647,7 +648,7 @@ struct HostileServiceTests {
         let task = Task { try await client.lookup(F.attributes) }
         try await waitUntil { !server.heldPrompts.isEmpty }
         server.stop()
-        await expectFailure(.serviceVanished, within: .seconds(3), "exits with its prompt open") { _ = try await task.value }
+        await expectFailure(.serviceVanished, within: deadline, "exits with its prompt open") { _ = try await task.value }
         // And the next call finds the next server.
         let next = try await HostileSecretService.start(on: bus.address)
         defer { next.stop() }

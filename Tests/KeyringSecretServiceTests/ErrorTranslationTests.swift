@@ -9,6 +9,9 @@ struct ErrorTranslationTests {
     @Test("cancellation is the client's own error, .cancelled")
     func cancellation() {
         #expect(SecretServiceError.translating(CancellationError(), "unlocking").code == .cancelled)
+        let abandoned = SecretServiceError.translating(DBusError.cancelled("waiting for the reply to Unlock"), "unlocking")
+        #expect(abandoned.code == .cancelled)
+        #expect(abandoned.underlying?.code == .cancelled)
     }
 
     @Test("the connection-lost message says so once")

@@ -304,9 +304,15 @@ public final class HostileSecretService: Sendable {
         _ path: DBusObjectPath, _ interface: String,
         _ serve: @escaping @Sendable (HostileSecretService, DBusMessage) async throws -> [DBusValue]
     ) throws {
-        try connection.export(path: path, interface: interface) { [weak self] call in
+        try connection.export(path: path, interface: interface) { [weak self] call throws(DBusError) in
             guard let self else { throw DBusError.reply(name: DBusError.Name.failed, message: "the server is gone") }
-            return try await serve(self, call)
+            do {
+                return try await serve(self, call)
+            } catch let error as DBusError {
+                throw error
+            } catch {
+                throw DBusError.reply(name: DBusError.Name.failed, message: "\(type(of: error))")
+            }
         }
     }
 

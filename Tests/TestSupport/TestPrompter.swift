@@ -62,9 +62,15 @@ public final class TestPrompter: Sendable {
     {
         let connection = try await DBusConnection.connect(to: .address(address))
         let prompter = TestPrompter(connection: connection, answers: answers, fallback: fallback)
-        try connection.export(path: path, interface: interface) { [weak prompter] call in
+        try connection.export(path: path, interface: interface) { [weak prompter] call throws(DBusError) in
             guard let prompter else { return [] }
-            return try await prompter.handle(call)
+            do {
+                return try await prompter.handle(call)
+            } catch let error as DBusError {
+                throw error
+            } catch {
+                throw DBusError.reply(name: DBusError.Name.failed, message: "\(type(of: error))")
+            }
         }
         guard try await connection.requestName(busName) == .primaryOwner else {
             throw TestSupportError("could not own \(busName)")

@@ -24,7 +24,8 @@ public struct DBusNameOwnerChange: Sendable, Hashable {
 extension DBusConnection {
     /// Asks the bus for a well-known name (`org.freedesktop.DBus.RequestName`).
     /// - Throws: ``DBusError``.
-    public func requestName(_ name: String, flags: DBusNameFlags = [.doNotQueue]) async throws -> DBusRequestNameReply {
+    public func requestName(_ name: String, flags: DBusNameFlags = [.doNotQueue]) async throws(DBusError) -> DBusRequestNameReply
+    {
         guard DBusNames.isValidBusName(name), !name.hasPrefix(":") else {
             throw DBusError(.invalidArgument, "invalid well-known name '\(name)'")
         }
@@ -38,31 +39,31 @@ extension DBusConnection {
 
     /// Gives a well-known name back (`org.freedesktop.DBus.ReleaseName`).
     /// - Throws: ``DBusError``.
-    public func releaseName(_ name: String) async throws {
+    public func releaseName(_ name: String) async throws(DBusError) {
         try await callBus("ReleaseName", [.string(name)])
     }
 
     /// Whether someone owns `name` (`org.freedesktop.DBus.NameHasOwner`).
     /// - Throws: ``DBusError``.
-    public func nameHasOwner(_ name: String, timeout: Duration? = nil) async throws -> Bool {
+    public func nameHasOwner(_ name: String, timeout: Duration? = nil) async throws(DBusError) -> Bool {
         let reply = try await callBus("NameHasOwner", [.string(name)], timeout: timeout)
         return try reply.body(matching: "b")[0].asBool()
     }
 
     /// The names the bus can start a service for on demand (`ListActivatableNames`).
     /// - Throws: ``DBusError``.
-    public func activatableNames(timeout: Duration? = nil) async throws -> [String] {
+    public func activatableNames(timeout: Duration? = nil) async throws(DBusError) -> [String] {
         let reply = try await callBus("ListActivatableNames", timeout: timeout)
         return try reply.body(matching: "as")[0].asStrings()
     }
 
     /// The unique name owning `name`, or `nil` when nobody does (`GetNameOwner`).
     /// - Throws: ``DBusError``.
-    public func nameOwner(_ name: String, timeout: Duration? = nil) async throws -> String? {
-        do {
+    public func nameOwner(_ name: String, timeout: Duration? = nil) async throws(DBusError) -> String? {
+        do throws(DBusError) {
             let reply = try await callBus("GetNameOwner", [.string(name)], timeout: timeout)
             return try reply.body(matching: "s")[0].asString()
-        } catch let error as DBusError where error.name == DBusError.Name.nameHasNoOwner {
+        } catch let error where error.name == DBusError.Name.nameHasNoOwner {
             return nil
         }
     }
@@ -70,7 +71,7 @@ extension DBusConnection {
     /// A stream of `NameOwnerChanged` signals, for one name or for all: only those the bus sent
     /// (a client can send a signal of that name too, unicast to this connection).
     /// - Throws: ``DBusError``.
-    public func nameOwnerChanges(for name: String? = nil) async throws -> AsyncStream<DBusNameOwnerChange> {
+    public func nameOwnerChanges(for name: String? = nil) async throws(DBusError) -> AsyncStream<DBusNameOwnerChange> {
         let signals = try await signals(
             matching: DBusMatchRule(
                 sender: DBusMatchRule.busName, interface: "org.freedesktop.DBus", member: "NameOwnerChanged",
@@ -99,14 +100,15 @@ extension DBusConnection {
     /// - Returns: the owner's unique name.
     /// - Throws: ``DBusError`` `.timedOut` when nobody owns the name by the deadline.
     @discardableResult
-    public func waitForName(_ name: String, timeout: Duration) async throws -> String {
+    public func waitForName(_ name: String, timeout: Duration) async throws(DBusError) -> String {
         let changes = try await nameOwnerChanges(for: name)
         return try await withDeadline(timeout, "waiting for \(name) to appear on the bus") {
+            () async throws(DBusError) -> String in
             if let owner = try await self.nameOwner(name) { return owner }
             for await change in changes {
                 if let owner = change.newOwner { return owner }
             }
-            try Task.checkCancellation()
+            if Task.isCancelled { throw DBusError.cancelled("waiting for \(name) to appear on the bus") }
             throw self.closedReason ?? DBusError(.disconnected, "the bus connection ended while waiting for \(name)")
         }
     }

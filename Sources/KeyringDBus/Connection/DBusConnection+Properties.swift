@@ -6,7 +6,7 @@ extension DBusConnection {
     /// - Throws: ``DBusError`` (`.typeMismatch` when the reply is not a variant).
     public func property(
         _ name: String, interface: String, path: DBusObjectPath, destination: String?, timeout: Duration? = nil
-    ) async throws -> DBusValue {
+    ) async throws(DBusError) -> DBusValue {
         let reply = try await call(
             destination: destination, path: path, interface: Self.propertiesInterface, member: "Get",
             arguments: [.string(interface), .string(name)], timeout: timeout)
@@ -17,7 +17,7 @@ extension DBusConnection {
     /// - Throws: ``DBusError``.
     public func allProperties(
         interface: String, path: DBusObjectPath, destination: String?, timeout: Duration? = nil
-    ) async throws -> [String: DBusValue] {
+    ) async throws(DBusError) -> [String: DBusValue] {
         let reply = try await call(
             destination: destination, path: path, interface: Self.propertiesInterface, member: "GetAll",
             arguments: [.string(interface)], timeout: timeout)
@@ -29,7 +29,7 @@ extension DBusConnection {
     public func setProperty(
         _ name: String, to value: DBusValue, interface: String, path: DBusObjectPath, destination: String?,
         timeout: Duration? = nil
-    ) async throws {
+    ) async throws(DBusError) {
         try await call(
             destination: destination, path: path, interface: Self.propertiesInterface, member: "Set",
             arguments: [.string(interface), .string(name), .variant(value)], timeout: timeout)

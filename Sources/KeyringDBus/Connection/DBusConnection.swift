@@ -44,14 +44,18 @@ public final class DBusConnection: Sendable {
     ///   - options: deadlines.
     /// - Throws: ``DBusError`` `.noBus` when no bus can be found, `.connectionFailed` when it
     ///   cannot be reached, `.timedOut` when it does not answer in time.
-    public static func connect(to bus: DBusBus = .session, options: Options = Options()) async throws -> DBusConnection {
+    public static func connect(to bus: DBusBus = .session, options: Options = Options()) async throws(DBusError)
+        -> DBusConnection
+    {
         let address = try bus.resolve()
         return try await connect(address: address, register: true, options: options)
     }
 
     /// Connects to an address; `register: false` makes a peer-to-peer connection (no `Hello`).
     /// - Throws: ``DBusError``.
-    public static func connect(address: String, register: Bool, options: Options = Options()) async throws -> DBusConnection {
+    public static func connect(address: String, register: Bool, options: Options = Options()) async throws(DBusError)
+        -> DBusConnection
+    {
         let connection = try open(address: address, register: register, options: options)
         guard register else { return connection }
         do {
@@ -70,7 +74,7 @@ public final class DBusConnection: Sendable {
     /// than after ``connect(to:options:)``. When the bus cannot be reached or refuses `Hello`,
     /// those calls fail with the reason (`.connectionFailed`, `.timedOut`).
     /// - Throws: ``DBusError`` `.noBus` when no bus address can be found.
-    public static func open(to bus: DBusBus = .session, options: Options = Options()) throws -> DBusConnection {
+    public static func open(to bus: DBusBus = .session, options: Options = Options()) throws(DBusError) -> DBusConnection {
         try open(address: bus.resolve(), register: true, options: options)
     }
 
@@ -82,14 +86,15 @@ public final class DBusConnection: Sendable {
     /// Waits until the bus has answered `Hello`.
     /// - Returns: the unique name.
     /// - Throws: ``DBusError``: why the connection failed or closed.
-    public func registration() async throws -> String {
+    public func registration() async throws(DBusError) -> String {
         guard worker.isBus else { throw DBusError(.invalidArgument, "a peer-to-peer connection does not register") }
         if let name = uniqueName { return name }
-        return try await withUnsafeThrowingContinuation { continuation in
+        let result = await withUnsafeContinuation { (continuation: ConnectionWorker.RegistrationWaiter) in
             if let reason = worker.enqueue(.whenRegistered(continuation)) {
-                continuation.resume(throwing: reason)
+                continuation.resume(returning: .failure(reason))
             }
         }
+        return try result.get()
     }
 
     /// Closes the connection: calls in flight fail with `.closed`, signal streams end.
@@ -141,13 +146,13 @@ public final class DBusConnection: Sendable {
     ///   - timeout: this call's deadline; ``Options/callTimeout`` when `nil`.
     /// - Returns: the method-return message; check its signature with ``DBusMessage/body(matching:)``.
     /// - Throws: ``DBusError`` `.remote` for an error reply (with its name), `.timedOut`,
-    ///   `.disconnected`, `.closed`, `.invalidArgument`; `CancellationError` when the task is cancelled.
+    ///   `.disconnected`, `.closed`, `.invalidArgument`; `.cancelled` when the task is cancelled.
     @discardableResult
     public func call(
         destination: String?, path: DBusObjectPath, interface: String?, member: String,
         arguments: [DBusValue] = [], timeout: Duration? = nil
-    ) async throws -> DBusMessage {
-        try Task.checkCancellation()
+    ) async throws(DBusError) -> DBusMessage {
+        if Task.isCancelled { throw DBusError.cancelled("calling \(member)") }
         return try await startCall(
             destination: destination, path: path, interface: interface, member: member, arguments: arguments,
             timeout: timeout
@@ -165,7 +170,7 @@ public final class DBusConnection: Sendable {
     public func startCall(
         destination: String?, path: DBusObjectPath, interface: String?, member: String,
         arguments: [DBusValue] = [], timeout: Duration? = nil
-    ) throws -> DBusPendingReply {
+    ) throws(DBusError) -> DBusPendingReply {
         let message = try OutgoingMessage.methodCall(
             destination: destination, path: path, interface: interface, member: member, body: arguments)
         return Self.start(message, on: worker, timeout: timeout ?? options.callTimeout)
@@ -175,7 +180,7 @@ public final class DBusConnection: Sendable {
     /// - Throws: ``DBusError`` `.invalidArgument`, or the reason the connection is closed.
     public func callNoReply(
         destination: String?, path: DBusObjectPath, interface: String?, member: String, arguments: [DBusValue] = []
-    ) throws {
+    ) throws(DBusError) {
         var message = try OutgoingMessage.methodCall(
             destination: destination, path: path, interface: interface, member: member, body: arguments)
         message.noReplyExpected = true
@@ -205,7 +210,7 @@ public final class DBusConnection: Sendable {
     /// - Returns: once the bus has accepted the rule, so no signal sent afterwards is missed.
     /// - Throws: ``DBusError`` when the rule is invalid or the bus refuses it; `.remote` with
     ///   `NameHasNoOwner` when the rule names a well-known sender nobody owns.
-    public func signals(matching rule: DBusMatchRule) async throws -> AsyncStream<DBusMessage> {
+    public func signals(matching rule: DBusMatchRule) async throws(DBusError) -> AsyncStream<DBusMessage> {
         try rule.validate()
         var rule = rule
         if worker.isBus, let sender = rule.sender, !sender.hasPrefix(":"), sender != DBusMatchRule.busName {
@@ -241,7 +246,7 @@ public final class DBusConnection: Sendable {
     /// - Throws: ``DBusError`` `.invalidArgument`, or the reason the connection is closed.
     public func emitSignal(
         path: DBusObjectPath, interface: String, member: String, arguments: [DBusValue] = [], destination: String? = nil
-    ) throws {
+    ) throws(DBusError) {
         let message = try OutgoingMessage.signal(
             path: path, interface: interface, member: member, destination: destination, body: arguments)
         if let reason = worker.enqueue(.send(message)) { throw reason }
@@ -252,10 +257,10 @@ public final class DBusConnection: Sendable {
     /// Serves method calls on `path` for `interface` with `handler`, until ``unexport(path:interface:)``.
     ///
     /// The handler runs as its own task for each call; what it returns is the reply, what it
-    /// throws becomes an error reply (a ``DBusError`` keeps its name; anything else is
-    /// `org.freedesktop.DBus.Error.Failed`). `org.freedesktop.DBus.Peer` is answered by libdbus.
+    /// throws becomes an error reply (with the ``DBusError``'s name, or
+    /// `org.freedesktop.DBus.Error.Failed` when it has none). `org.freedesktop.DBus.Peer` is answered by libdbus.
     /// - Throws: ``DBusError`` `.invalidArgument` for a bad interface name, or the reason the connection is closed.
-    public func export(path: DBusObjectPath, interface: String, handler: @escaping DBusMethodHandler) throws {
+    public func export(path: DBusObjectPath, interface: String, handler: @escaping DBusMethodHandler) throws(DBusError) {
         guard DBusNames.isValidInterface(interface) else {
             throw DBusError(.invalidArgument, "invalid interface name '\(interface)'")
         }
@@ -270,7 +275,9 @@ public final class DBusConnection: Sendable {
     // MARK: - The bus itself
 
     @discardableResult
-    func callBus(_ member: String, _ arguments: [DBusValue] = [], timeout: Duration? = nil) async throws -> DBusMessage {
+    func callBus(_ member: String, _ arguments: [DBusValue] = [], timeout: Duration? = nil) async throws(DBusError)
+        -> DBusMessage
+    {
         try await call(
             destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
             member: member, arguments: arguments, timeout: timeout)

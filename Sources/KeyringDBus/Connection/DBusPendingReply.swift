@@ -10,10 +10,14 @@ import Synchronization
 /// let firstReply = try await first.reply()  // A reached the peer before B
 /// ```
 public final class DBusPendingReply: Sendable {
+    /// The caller's continuation: it resumes with the outcome, which `reply()` then throws as
+    /// the one error type (the standard library makes no typed-throwing continuations).
+    typealias Waiter = UnsafeContinuation<Result<DBusMessage, DBusError>, Never>
+
     private enum State {
         case waiting
-        case awaited(UnsafeContinuation<DBusMessage, any Error>)
-        case done(Result<DBusMessage, any Error>)
+        case awaited(Waiter)
+        case done(Result<DBusMessage, DBusError>)
         /// The result has been handed to the one caller of ``reply()``.
         case delivered
     }
@@ -30,11 +34,11 @@ public final class DBusPendingReply: Sendable {
     /// Waits for the reply. Call once.
     /// - Returns: the method-return message; check its signature with ``DBusMessage/body(matching:)``.
     /// - Throws: what ``DBusConnection/call(destination:path:interface:member:arguments:timeout:)``
-    ///   throws; `CancellationError` when the waiting task is cancelled (the call is abandoned).
-    public func reply() async throws -> DBusMessage {
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                let ready = state.withLock { state -> Result<DBusMessage, any Error>? in
+    ///   throws; `.cancelled` when the waiting task is cancelled (the call is abandoned).
+    public func reply() async throws(DBusError) -> DBusMessage {
+        let result = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: Waiter) in
+                let ready = state.withLock { state -> Result<DBusMessage, DBusError>? in
                     switch state {
                     case .waiting:
                         state = .awaited(continuation)
@@ -46,16 +50,17 @@ public final class DBusPendingReply: Sendable {
                         return .failure(DBusError(.invalidArgument, "a pending reply was awaited twice"))
                     }
                 }
-                if let ready { continuation.resume(with: ready) }
+                if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
             worker.enqueue(.cancel(id: id))
         }
+        return try result.get()
     }
 
     /// Delivers the outcome (on the connection's thread, or at once when the call could not be queued).
-    func complete(_ result: Result<DBusMessage, any Error>) {
-        let waiter = state.withLock { state -> UnsafeContinuation<DBusMessage, any Error>? in
+    func complete(_ result: Result<DBusMessage, DBusError>) {
+        let waiter = state.withLock { state -> Waiter? in
             switch state {
             case .waiting:
                 state = .done(result)
@@ -67,6 +72,6 @@ public final class DBusPendingReply: Sendable {
                 return nil
             }
         }
-        waiter?.resume(with: result)
+        waiter?.resume(returning: result)
     }
 }

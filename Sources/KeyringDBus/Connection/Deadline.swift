@@ -5,24 +5,38 @@
 /// - Parameters:
 ///   - timeout: how long to wait.
 ///   - what: the wait, for the error message ("waiting for the prompt").
-/// - Throws: ``DBusError`` `.timedOut` when the deadline passes; whatever `operation` throws.
+/// - Throws: ``DBusError`` `.timedOut` when the deadline passes; `.cancelled` when the waiting
+///   task is cancelled; whatever `operation` throws.
 public func withDeadline<T: Sendable>(
-    _ timeout: Duration, _ what: @autoclosure () -> String, operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
+    _ timeout: Duration, _ what: @autoclosure () -> String,
+    operation: @escaping @Sendable () async throws(DBusError) -> T
+) async throws(DBusError) -> T {
     let description = what()
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
+    // Each child hands back a Result, so the group itself throws nothing and the one error
+    // type survives; `nil` is the deadline.
+    let first = await withTaskGroup(of: Result<T, DBusError>?.self) { group in
         group.addTask {
-            try await Task.sleep(for: timeout)
+            do throws(DBusError) {
+                return .success(try await operation())
+            } catch {
+                return .failure(error)
+            }
+        }
+        group.addTask {
+            // Cancelled early: the operation finished first (its result is taken), or the
+            // waiting task was cancelled.
+            do {
+                try await Task.sleep(for: timeout)
+            } catch {
+                return .failure(DBusError.cancelled(description))
+            }
             return nil
         }
         defer { group.cancelAll() }
-        guard let first = try await group.next() else {
-            throw CancellationError()
-        }
-        guard let value = first else {
-            throw DBusError(.timedOut, "\(description): no answer within \(timeout)")
-        }
-        return value
+        return await group.next() ?? .failure(DBusError.cancelled(description))
     }
+    guard let first else {
+        throw DBusError(.timedOut, "\(description): no answer within \(timeout)")
+    }
+    return try first.get()
 }

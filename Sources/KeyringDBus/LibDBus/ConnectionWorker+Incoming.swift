@@ -22,7 +22,7 @@ extension ConnectionWorker {
             switch call.waiter {
             case .caller(let reply):
                 serialForID[call.id] = nil
-                reply.complete(result.mapError { $0 })
+                reply.complete(result)
             case .registration:
                 completeRegistration(result)
             }
@@ -75,13 +75,11 @@ extension ConnectionWorker {
         }
         Task { [self] in
             let reply: OutgoingMessage
-            do {
+            do throws(DBusError) {
                 let values = try await handler(call)
                 reply = try OutgoingMessage.methodReturn(to: call, body: values)
-            } catch let error as DBusError {
-                reply = OutgoingMessage.error(to: call, name: error.name ?? DBusError.Name.failed, message: error.message)
             } catch {
-                reply = OutgoingMessage.error(to: call, name: DBusError.Name.failed, message: "\(type(of: error))")
+                reply = OutgoingMessage.error(to: call, name: error.name ?? DBusError.Name.failed, message: error.message)
             }
             if !call.noReplyExpected { enqueue(.send(reply)) }
         }

@@ -11,7 +11,7 @@ extension ConnectionWorker {
             switch command {
             case .call(_, _, _, let reply): reply.complete(.failure(reason))
             case .subscribe(_, _, let continuation): continuation.finish()
-            case .whenRegistered(let continuation): continuation.resume(throwing: reason)
+            case .whenRegistered(let continuation): continuation.resume(returning: .failure(reason))
             default: break
             }
         }
@@ -32,7 +32,7 @@ extension ConnectionWorker {
             if case .caller(let reply) = call.waiter { reply.complete(.failure(reason)) }
         }
         pending.removeAll()
-        for waiter in registrationWaiters { waiter.resume(throwing: reason) }
+        for waiter in registrationWaiters { waiter.resume(returning: .failure(reason)) }
         registrationWaiters.removeAll()
         serialForID.removeAll()
         for (_, subscription) in subscriptions { subscription.continuation.finish() }

@@ -89,7 +89,7 @@ extension ConnectionWorker {
             return
         }
         shared.withLock { $0.uniqueName = name }
-        for waiter in registrationWaiters { waiter.resume(returning: name) }
+        for waiter in registrationWaiters { waiter.resume(returning: .success(name)) }
         registrationWaiters.removeAll()
     }
 
@@ -215,7 +215,7 @@ extension ConnectionWorker {
             if let serial = serialForID.removeValue(forKey: id), let call = pending.removeValue(forKey: serial),
                 case .caller(let reply) = call.waiter
             {
-                reply.complete(.failure(CancellationError()))
+                reply.complete(.failure(DBusError.cancelled("waiting for the reply to \(call.summary)")))
             }
         case .subscribe(let id, let rule, let continuation):
             subscriptions[id] = (rule, continuation)
@@ -237,7 +237,7 @@ extension ConnectionWorker {
             if exports[path]?.isEmpty == true { exports[path] = nil }
         case .whenRegistered(let continuation):
             if let name = uniqueName {
-                continuation.resume(returning: name)
+                continuation.resume(returning: .success(name))
             } else {
                 registrationWaiters.append(continuation)
             }

@@ -15,10 +15,14 @@ import Darwin
 #endif
 
 /// Serves a method call received on an exported object; returns the reply's arguments or
-/// throws (a ``DBusError`` with a `name` becomes that D-Bus error).
-public typealias DBusMethodHandler = @Sendable (DBusMessage) async throws -> [DBusValue]
+/// throws (a ``DBusError`` with a `name` becomes that D-Bus error; one without is
+/// `org.freedesktop.DBus.Error.Failed`).
+public typealias DBusMethodHandler = @Sendable (DBusMessage) async throws(DBusError) -> [DBusValue]
 
 final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
+    /// Who waits for `Hello`'s answer: resumed with the unique name or why the connection failed.
+    typealias RegistrationWaiter = UnsafeContinuation<Result<String, DBusError>, Never>
+
     enum Command {
         case call(id: UInt64, OutgoingMessage, deadline: ContinuousClock.Instant, DBusPendingReply)
         case send(OutgoingMessage)
@@ -28,7 +32,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
         case export(path: DBusObjectPath, interface: String, DBusMethodHandler)
         case unexport(path: DBusObjectPath, interface: String)
         /// Resumes with the unique name once `Hello` is answered (at once if it already was).
-        case whenRegistered(UnsafeContinuation<String, any Error>)
+        case whenRegistered(RegistrationWaiter)
         case close
     }
 
@@ -73,7 +77,7 @@ final class ConnectionWorker: TaskExecutor, @unchecked Sendable {
     var earliestDeadline: ContinuousClock.Instant?
     var subscriptions: [UInt64: (rule: DBusMatchRule, continuation: AsyncStream<DBusMessage>.Continuation)] = [:]
     var exports: [DBusObjectPath: [String: DBusMethodHandler]] = [:]
-    var registrationWaiters: [UnsafeContinuation<String, any Error>] = []
+    var registrationWaiters: [RegistrationWaiter] = []
     /// libdbus's watches on the socket. Whether each is enabled says what libdbus waits for:
     /// while authenticating it wants to write only when it has handshake bytes to send, so
     /// polling for writability on "messages queued" instead would spin until the bus answers.

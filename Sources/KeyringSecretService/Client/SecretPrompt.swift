@@ -35,47 +35,64 @@ public struct SecretPrompt: Sendable {
         }
     }
 
+    /// How a prompt ended, short of an error.
+    private enum Answer: Sendable {
+        case completed(DBusValue)
+        case dismissed
+        case serviceExited
+    }
+
     /// Waits for `Completed`, or the daemon's exit, until `limit`.
     private static func waitForAnswer(
         _ limit: Duration, _ what: String, _ completions: AsyncStream<DBusMessage>,
         _ ownerChanges: AsyncStream<DBusNameOwnerChange>
-    ) async throws -> DBusValue {
-        do {
-            return try await withDeadline(limit, what) { () async throws -> DBusValue in
-                try await withThrowingTaskGroup(of: DBusValue?.self) { group in
+    ) async throws(SecretServiceError) -> DBusValue {
+        let answer: Answer
+        do throws(DBusError) {
+            answer = try await withDeadline(limit, what) { () async throws(DBusError) -> Answer in
+                let first = await withTaskGroup(of: Result<Answer, DBusError>?.self) { group in
                     group.addTask {
                         for await signal in completions {
-                            let body = try signal.body(matching: "bv")
-                            if try body[0].asBool() {
-                                // gnome-keyring answers "dismissed" at once when it has no prompter to show
-                                // the prompt with (no desktop session), not only when a user cancels.
-                                throw SecretServiceError(
-                                    .promptDismissed,
-                                    "the Secret Service's prompt was dismissed: cancelled, or it could not be shown "
-                                        + "(no prompter or desktop session)")
+                            do throws(DBusError) {
+                                let body = try signal.body(matching: "bv")
+                                return .success(try body[0].asBool() ? .dismissed : .completed(try body[1].asVariant()))
+                            } catch {
+                                return .failure(error)
                             }
-                            return try body[1].asVariant()
                         }
-                        try Task.checkCancellation()
-                        throw DBusError(.disconnected, "the connection closed while waiting for the prompt")
+                        if Task.isCancelled { return .failure(DBusError.cancelled(what)) }
+                        return .failure(DBusError(.disconnected, "the connection closed while waiting for the prompt"))
                     }
                     group.addTask {
-                        for await _ in ownerChanges {
-                            throw SecretServiceError(
-                                .serviceVanished, "the Secret Service exited while its prompt was open; try again")
-                        }
+                        for await _ in ownerChanges { return .success(.serviceExited) }
                         return nil
                     }
                     defer { group.cancelAll() }
-                    while let result = try await group.next() {
-                        if let value = result { return value }
+                    while let result = await group.next() {
+                        if let result { return result }
                     }
-                    throw CancellationError()
+                    return .failure(DBusError.cancelled(what))
                 }
+                return try first.get()
             }
-        } catch let error as DBusError where error.code == .timedOut {
+        } catch let error where error.code == .timedOut {
             throw SecretServiceError(
                 .promptTimedOut, "nobody answered the Secret Service prompt within \(limit)", underlying: error)
+        } catch {
+            throw SecretServiceError.translating(error, what)
+        }
+        switch answer {
+        case .completed(let value):
+            return value
+        case .dismissed:
+            // gnome-keyring answers "dismissed" at once when it has no prompter to show the
+            // prompt with (no desktop session), not only when a user cancels.
+            throw SecretServiceError(
+                .promptDismissed,
+                "the Secret Service's prompt was dismissed: cancelled, or it could not be shown "
+                    + "(no prompter or desktop session)")
+        case .serviceExited:
+            throw SecretServiceError(.serviceVanished, "the Secret Service exited while its prompt was open; try again")
         }
     }
 

@@ -55,7 +55,7 @@ public actor SecretServiceClient {
         /// Options for the session bus named by `environment` (`DBUS_SESSION_BUS_ADDRESS`, else
         /// `$XDG_RUNTIME_DIR/bus`), for callers that carry their own environment.
         /// - Throws: ``SecretServiceError`` `.serviceUnavailable` when it names no bus.
-        public init(sessionBusIn environment: [String: String], allowsPrompts: Bool = true) throws {
+        public init(sessionBusIn environment: [String: String], allowsPrompts: Bool = true) throws(SecretServiceError) {
             do {
                 let address = try DBusBus.session.resolve { environment[$0] }
                 self.init(bus: .address(address), allowsPrompts: allowsPrompts)

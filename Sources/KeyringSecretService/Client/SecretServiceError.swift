@@ -127,6 +127,8 @@ public struct SecretServiceError: Error, Sendable, CustomStringConvertible {
                 .protocolViolation, "\(what): unexpected reply from the Secret Service: \(error.message)", underlying: error)
         case .invalidArgument:
             return SecretServiceError(.invalidArgument, "\(what): \(error.message)", underlying: error)
+        case .cancelled:
+            return SecretServiceError(.cancelled, "\(what): cancelled before it finished", underlying: error)
         case .remote:
             let code = error.name.flatMap { codeForName[$0] } ?? .failed
             let detail: String
