@@ -4,6 +4,8 @@
 /// - `backend`: `secret-service`, `file`, `env`, `memory`, or `auto` (the default).
 /// - `fallback`: `true` (the default) lets the automatic choice use the encrypted file when no
 ///   Secret Service is reachable; `false` makes that an error.
+/// - `NAME.key`: a setting of the backend NAME that the program added (``BackendProvider``),
+///   e.g. `openbao.address`; handed to it as a ``BackendSetting``, and checked by it.
 ///
 /// Unknown keys and bad values are errors that name the line, so a typo never silently changes
 /// where secrets go.
@@ -12,6 +14,8 @@ struct BackendConfiguration: Sendable, Equatable {
     var backend: BackendKind?
     /// The `fallback` setting, or `nil` when absent.
     var fallback: Bool?
+    /// The `NAME.key = value` lines, by provider name (an alias's lines under the provider's name).
+    var settings: [String: [BackendSetting]] = [:]
 
     /// The configuration file's path for an environment, or `nil` when no home is known.
     static func defaultPath(environment: [String: String]) -> String? {
@@ -25,7 +29,7 @@ struct BackendConfiguration: Sendable, Equatable {
     }
 
     /// Reads and parses a configuration file; `nil` when it does not exist.
-    static func load(path: String) throws(KeyringError) -> BackendConfiguration? {
+    static func load(path: String, providers: [BackendProvider] = []) throws(KeyringError) -> BackendConfiguration? {
         let bytes: [UInt8]
         do {
             guard let read = try FileSystem.readSmallFile(path, limit: 1 << 20) else { return nil }
@@ -36,11 +40,13 @@ struct BackendConfiguration: Sendable, Equatable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw KeyringError(.invalidArgument, "the configuration file \(path) is not UTF-8 text")
         }
-        return try parse(text, path: path)
+        return try parse(text, path: path, providers: providers)
     }
 
     /// Parses configuration text.
-    static func parse(_ text: String, path: String) throws(KeyringError) -> BackendConfiguration {
+    static func parse(_ text: String, path: String, providers: [BackendProvider] = []) throws(KeyringError)
+        -> BackendConfiguration
+    {
         var configuration = BackendConfiguration()
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let origin = "\(path) line \(index + 1)"
@@ -54,11 +60,20 @@ struct BackendConfiguration: Sendable, Equatable {
             let value = parts[1].trimmedWhitespace
             switch key {
             case "backend":
-                configuration.backend = value.lowercased() == "auto" ? nil : try BackendKind(parsing: value, origin: origin)
+                configuration.backend =
+                    value.lowercased() == "auto" ? nil : try BackendKind(parsing: value, origin: origin, providers: providers)
             case "fallback":
                 configuration.fallback = try parseBoolean(value, origin: origin)
             default:
-                throw KeyringError(.invalidArgument, "\(origin): unknown setting '\(key)'; the settings are backend and fallback")
+                let dotted = key.split(separator: ".", maxSplits: 1)
+                if dotted.count == 2, let provider = providers.first(where: { $0.answers(to: String(dotted[0])) }) {
+                    configuration.settings[provider.name, default: []].append(
+                        BackendSetting(key: String(dotted[1]), value: value, origin: origin))
+                    continue
+                }
+                let names = ["backend", "fallback"] + providers.map { "\($0.name).*" }
+                throw KeyringError(
+                    .invalidArgument, "\(origin): unknown setting '\(key)'; the settings are \(names.joined(separator: ", "))")
             }
         }
         return configuration

@@ -24,7 +24,7 @@ struct KeyringCommand: AsyncParsableCommand {
             GetCommand.self, SetCommand.self, DeleteCommand.self, DiagnoseCommand.self,
             ListCommand.self, SearchCommand.self, RunCommand.self, GitCredentialCommand.self,
             KeyringsCommand.self, CreateKeyringCommand.self, DeleteKeyringCommand.self,
-            LockCommand.self, UnlockCommand.self,
+            LockCommand.self, UnlockCommand.self, TokenHelperCommand.self,
         ])
 
     @OptionGroup var options: GlobalOptions
@@ -37,7 +37,8 @@ struct KeyringCommand: AsyncParsableCommand {
         guard listBackends else {
             throw CommandExit.usage("say what to do: get, set, del, diagnose, ... (see keyring --help)")
         }
-        try StandardStreams.writeOut(BackendKind.allCases.map { "\($0.rawValue)\n" }.joined())
+        let names = BackendKind.allCases.map(\.rawValue) + BackendProviders.all.map(\.name)
+        try StandardStreams.writeOut(names.map { "\($0)\n" }.joined())
     }
 
     /// The program name that makes `keyring` act as `keyring git-credential`: git runs
@@ -74,6 +75,8 @@ struct KeyringCommand: AsyncParsableCommand {
         if program.split(separator: "/").last.map(String.init) == gitHelperName {
             if arguments.first == GitCredentialCommand.configuration.commandName { arguments.removeFirst() }
             arguments.insert(GitCredentialCommand.configuration.commandName!, at: 0)
+        } else if program.split(separator: "/").last.map(String.init) == TokenHelperCommand.programName {
+            arguments.insert(TokenHelperCommand.configuration.commandName!, at: 0)
         }
         do {
             if !arguments.isEmpty, let get = FastPath.parseGet(arguments) {

@@ -101,7 +101,7 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
         return fixture
     }()
 
-    static let all: [BackendFixture] = [.memory, .file, .env, .secretService]
+    static let all: [BackendFixture] = [.memory, .file, .env, .secretService] + withTraits
     static let writable = all.filter { !$0.isReadOnly }
     static let binary = all.filter(\.supportsBinary)
     static let withKeyrings = all.filter(\.supportsKeyrings)

@@ -66,6 +66,7 @@ struct CommandContext {
             backend: kind, environment: environment,
             passwordProvider: mayPrompt ? PasswordPrompt.provider : nil, preparation: CommandSession.takePreparation())
         if let name = options.backend { selection.backendOrigin = "-b \(name)" }
+        selection.providers = BackendProviders.all
         return selection
     }
 
