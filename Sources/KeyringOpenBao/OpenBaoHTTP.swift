@@ -109,6 +109,9 @@ final class OpenBaoHTTP: Sendable {
                 connect: .seconds(Int64(min(configuration.timeoutSeconds, 10))),
                 read: .seconds(Int64(configuration.timeoutSeconds))))
         settings.httpVersion = .http1Only
+        // A refused connection or a certificate the trust roots reject is an answer, now: no
+        // retries until the connect deadline.
+        settings.connectionPool.retryConnectionEstablishment = false
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let made = Client(http: HTTPClient(eventLoopGroupProvider: .shared(group), configuration: settings), group: group)
         let raced = client.withLock { current -> Client? in

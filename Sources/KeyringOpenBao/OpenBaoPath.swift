@@ -1,23 +1,32 @@
 #if OpenBao
 /// How service and account names become KV paths: one path segment each, so any name
-/// round-trips (the server decodes `%2F` into `/` and collapses `//`, so a raw `/` would nest).
+/// round-trips (the server decodes `%2F` into `/` and collapses `//`, so a raw `/` would nest,
+/// and it refuses a path with a character Go does not call printable, such as a zero-width
+/// joiner or a no-break space, with 400).
 ///
 /// A segment is the name with `%` and `/` written `%25` and `%2F`, a leading `.` as `%2E` (no
-/// `.` or `..` segment), and the empty name as `%` alone (a `%` never stands alone otherwise).
-/// Everything else is kept: `api.example.com/alice` is stored as such, which is what other
-/// tools expect. The server stores these characters literally; on the wire, each segment is
-/// percent-encoded once more (``urlEncoded(_:)``).
+/// `.` or `..` segment), every character that is not a letter, mark, number, punctuation,
+/// symbol or the ASCII space as the `%XX` of its UTF-8 bytes, and the empty name as `%` alone (a
+/// `%` never stands alone otherwise). Everything else is kept: `api.example.com/alice` is stored
+/// as such, which is what other tools expect. The server stores these characters literally; on
+/// the wire, each segment is percent-encoded once more (``urlEncoded(_:)``).
 enum OpenBaoPath {
     /// The segment for a name.
     static func segment(_ name: String) -> String {
         if name.isEmpty { return "%" }
         var segment = ""
-        for (index, character) in name.enumerated() {
-            switch character {
+        for (index, scalar) in name.unicodeScalars.enumerated() {
+            switch scalar {
             case "%": segment += "%25"
             case "/": segment += "%2F"
             case "." where index == 0: segment += "%2E"
-            default: segment.append(character)
+            case " ": segment.unicodeScalars.append(scalar)
+            default:
+                if isPrintable(scalar) {
+                    segment.unicodeScalars.append(scalar)
+                } else {
+                    for byte in String(scalar).utf8 { segment += hex(byte) }
+                }
             }
         }
         return segment
@@ -33,16 +42,32 @@ enum OpenBaoPath {
                 bytes.append(byte)
                 continue
             }
-            let code = String(decoding: utf8.prefix(2), as: UTF8.self).uppercased()
-            utf8 = utf8.dropFirst(2)
-            switch code {
-            case "25": bytes.append(UInt8(ascii: "%"))
-            case "2F": bytes.append(UInt8(ascii: "/"))
-            case "2E" where bytes.isEmpty: bytes.append(UInt8(ascii: "."))
-            default: return nil
+            guard let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16), utf8.count >= 2 else {
+                return nil
             }
+            bytes.append(value)
+            utf8 = utf8.dropFirst(2)
         }
-        return String(validating: bytes, as: UTF8.self)
+        guard let name = String(validating: bytes, as: UTF8.self), self.segment(name) == segment else { return nil }
+        return name
+    }
+
+    /// Go's `unicode.IsGraphic` without the spaces: letters, marks, numbers, punctuation, symbols.
+    private static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber,
+            .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+            .finalPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        return "%" + String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
     }
 
     /// Percent-encodes a path for the request URL: every byte but the unreserved ones
@@ -56,8 +81,7 @@ enum OpenBaoPath {
                 UInt8(ascii: "~"), UInt8(ascii: "/"):
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                encoded += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+                encoded += hex(byte)
             }
         }
         return encoded

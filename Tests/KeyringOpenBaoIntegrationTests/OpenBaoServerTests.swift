@@ -27,7 +27,8 @@ struct OpenBaoServerTests {
         let prefix = Self.prefix()
         let backend = try Self.backend(server, settings: [prefix])
         let names = [
-            ("git:https://github.com/org/repo", "al ice"), ("100%", "%2F"), ("..", "."), ("a//b", ""), ("café ☕", "zoë"),
+            ("git:https://github.com/org/repo", "al ice"), ("100%", "%2F"), ("..", "."), ("a//b", ""), ("café ☕", "zoë 👩‍💻"),
+            ("tab\tand\u{00A0}no-break", "zero\u{200B}width"),
         ]
         for (index, (service, account)) in names.enumerated() {
             try await backend.set(Secret("secret \(index)"), service: service, account: account, keyring: nil, label: nil)
@@ -291,10 +292,13 @@ struct OpenBaoServerTests {
     @Test("an unreachable server is noStorageAccess, quickly, and diagnose says why")
     func unreachable() async throws {
         let backend = try OpenBaoBackend(environment: ["BAO_ADDR": "http://127.0.0.1:9", "BAO_TOKEN": "t"])
+        let started = ContinuousClock.now
         let error = await expectKeyringError(.noStorageAccess) {
             _ = try await backend.get(service: "s", account: "a", keyring: nil)
         }
         #expect(error?.message.contains("http://127.0.0.1:9") == true)
+        // Not retried until the 10 s connect deadline (a bound generous for a busy machine).
+        #expect(ContinuousClock.now - started < .seconds(8))
         let diagnosis = await backend.diagnose()
         #expect(!diagnosis.isUsable)
         #expect(diagnosis.details.first == "address: http://127.0.0.1:9")

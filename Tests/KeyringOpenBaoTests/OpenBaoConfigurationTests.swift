@@ -96,7 +96,8 @@ struct OpenBaoConfigurationTests {
         "names become one segment each and come back",
         arguments: [
             "api.example.com", "git:https://github.com/org/repo", "100% sure", "%2F", "/", "//", ".", "..", ".hidden",
-            "a.b.", "", "%", "café ☕ 東京", "zoë 👩‍💻", "with space", "tab\there", "a?b#c", "~user",
+            "a.b.", "", "%", "café ☕ 東京", "zoë 👩‍💻", "with space", "tab\there", "a?b#c", "~user", "no\u{00A0}break",
+            "zero\u{200B}width", "line\u{2028}sep", "\u{FEFF}bom", "e\u{0301}", "%25",
         ])
     func segments(name: String) {
         let segment = OpenBaoPath.segment(name)
@@ -113,6 +114,9 @@ struct OpenBaoConfigurationTests {
         #expect(OpenBaoPath.segment("git:https://x") == "git:https:%2F%2Fx")
         #expect(OpenBaoPath.name("bad%zz") == nil)
         #expect(OpenBaoPath.name("a%2Eb") == nil)
+        #expect(OpenBaoPath.segment("zoë 👩‍💻") == "zoë 👩%E2%80%8D💻")
+        #expect(OpenBaoPath.segment("a\u{00A0}b") == "a%C2%A0b")
+        #expect(OpenBaoPath.name("a%41") == nil, "a segment() would not make")
         #expect(OpenBaoPath.urlEncoded("secret/data/a b/%25/é") == "secret/data/a%20b/%2525/%C3%A9")
     }
 
