@@ -63,14 +63,15 @@ public actor OpenBaoBackend: KeyringBackend {
         switch response.status {
         case 200:
             guard let fields = Self.fields(of: response) else {
-                throw KeyringError(.badDataFormat, "the server's answer for \(path) is not a KV version 2 secret")
+                throw KeyringError(
+                    .badDataFormat, "the server's answer for \(Self.logicalPath(path)) is not a KV version 2 secret")
             }
             return try Self.secret(from: fields, path: path)
         case 404:
             try checkMount(response, keyring)
             return nil
         default:
-            throw unexpected(response, doing: "reading \(path)")
+            throw unexpected(response, doing: "reading \(Self.logicalPath(path))")
         }
     }
 
@@ -105,12 +106,13 @@ public actor OpenBaoBackend: KeyringBackend {
             throw KeyringError(
                 .alreadyExists,
                 "'\(account)' on '\(service)' was changed by another writer while this one wrote it "
-                    + "(check-and-set on version \(current) failed at \(path)); nothing was overwritten: read it and try again")
+                    + "(check-and-set on version \(current) failed at \(Self.logicalPath(path))); nothing was overwritten: read it and try again"
+            )
         case 404:
             try checkMount(response, keyring)
-            throw unexpected(response, doing: "writing \(path)")
+            throw unexpected(response, doing: "writing \(Self.logicalPath(path))")
         default:
-            throw unexpected(response, doing: "writing \(path)")
+            throw unexpected(response, doing: "writing \(Self.logicalPath(path))")
         }
     }
 
@@ -128,7 +130,7 @@ public actor OpenBaoBackend: KeyringBackend {
         let response = try await call("DELETE", metadataPath, doing: "delete '\(account)' on '\(service)'")
         switch response.status {
         case 200, 204, 404: return existed
-        default: throw unexpected(response, doing: "deleting \(metadataPath)")
+        default: throw unexpected(response, doing: "deleting \(Self.logicalPath(metadataPath))")
         }
     }
 
@@ -371,7 +373,7 @@ public actor OpenBaoBackend: KeyringBackend {
             if response.status == 404 { try checkMount(response, keyring) }
             return (try? OpenBaoJSON.decode(Read.self, from: response.body))?.data?.metadata?.version ?? 0
         default:
-            throw unexpected(response, doing: "reading \(path)")
+            throw unexpected(response, doing: "reading \(Self.logicalPath(path))")
         }
     }
 

@@ -72,10 +72,11 @@ struct KeyringCommand: AsyncParsableCommand {
     private static func execute(arguments: [String]) async -> Int32 {
         let program = arguments.first ?? "keyring"
         var arguments = Array(arguments.dropFirst())
-        if program.split(separator: "/").last.map(String.init) == gitHelperName {
+        let name = program.split(separator: "/").last.map(String.init)
+        if name == gitHelperName {
             if arguments.first == GitCredentialCommand.configuration.commandName { arguments.removeFirst() }
             arguments.insert(GitCredentialCommand.configuration.commandName!, at: 0)
-        } else if program.split(separator: "/").last.map(String.init) == TokenHelperCommand.programName {
+        } else if name == TokenHelperCommand.programName {
             arguments.insert(TokenHelperCommand.configuration.commandName!, at: 0)
         }
         do {
