@@ -3,6 +3,8 @@ import PackageDescription
 
 /// When the keyring tool is a static executable (its linker settings, CKeyringStaticLink).
 let staticLink = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
+/// Only with the `OpenBao` trait (the OpenBao backend and its HTTP client).
+let openBao = TargetDependencyCondition.when(traits: ["OpenBao"])
 
 let package = Package(
     name: "swift-keyring",
@@ -15,9 +17,21 @@ let package = Package(
         .library(name: "KeyringSecretService", targets: ["KeyringSecretService"]),
         .library(name: "KeyringDBus", targets: ["KeyringDBus"]),
         .executable(name: "keyring", targets: ["keyring"]),
+        // The OpenBao / Vault backend (the `OpenBao` trait): `OpenBaoBackend`, and
+        // `OpenBaoBackend.provider` to hand to `BackendSelection`. Without the trait it is empty
+        // and its HTTP client is neither fetched nor built.
+        .library(name: "KeyringOpenBao", targets: ["KeyringOpenBao"]),
         // The benchmarks (dbus-bench, keyring-bench) are executable targets without products:
         // `swift build --product NAME` and `swift run NAME` work for them here, in the root
         // package, and a package that depends on this one never sees them.
+    ],
+    traits: [
+        .trait(
+            name: "OpenBao",
+            description: "The OpenBao / Vault backend (KeyringOpenBao) and `keyring -b openbao`, with its HTTP client"),
+        // Off unless asked for (`--traits OpenBao`, or `traits: ["OpenBao"]` on a package's
+        // dependency line): the HTTP client is about 20 packages and ten minutes of building.
+        .default(enabledTraits: []),
     ],
     dependencies: [
         // Ranges, so that a program that also depends on these resolves one version they all
@@ -31,6 +45,12 @@ let package = Package(
         // `swift package generate-documentation --target KeyringKit` (KeyringKit.docc); a plugin,
         // so nothing of it is built into the libraries or the tool.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+        // The OpenBao backend's HTTP client (HTTP/1.1 and 2, TLS from BoringSSL, no Foundation).
+        // Only with the `OpenBao` trait: every use below is `.when(traits: ["OpenBao"])`, so
+        // without it nothing of these is fetched, resolved or built.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C shims: module.modulemap + shim.h, nothing else. Prefixed: not API, and `CDBus` is taken.
@@ -69,11 +89,24 @@ let package = Package(
             ]
         ),
         .target(name: "KeyringKit", dependencies: ["KeyringSecretService", "KeyringSystem"]),
+        // Beside KeyringKit, not under it: KeyringKit knows nothing of it, and programs add it to
+        // a BackendSelection (`OpenBaoBackend.provider`). Its sources are all `#if OpenBao`.
+        .target(
+            name: "KeyringOpenBao",
+            dependencies: [
+                "KeyringKit", "KeyringSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: openBao),
+                .product(name: "NIOCore", package: "swift-nio", condition: openBao),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: openBao),
+                .product(name: "NIOPosix", package: "swift-nio", condition: openBao),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: openBao),
+            ]),
         .executableTarget(
             name: "keyring",
             dependencies: [
                 "KeyringKit", "CKeyringStaticLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .target(name: "KeyringOpenBao", condition: openBao),
             ],
             // Start-up time is the product (docs/cli.md, "Speed"). The release keyring is a static
             // executable: the Swift runtime, libdbus, libsodium, libstdc++ and glibc are linked in,
@@ -108,7 +141,10 @@ let package = Package(
         // `<Module>IntegrationTests` and KeyringCLITests start private buses and real daemons.
         .target(
             name: "TestSupport",
-            dependencies: ["KeyringKit", "KeyringDBus", "KeyringSecretService", "KeyringDH", "KeyringSystem"],
+            dependencies: [
+                "KeyringKit", "KeyringDBus", "KeyringSecretService", "KeyringDH", "KeyringSystem",
+                .target(name: "KeyringOpenBao", condition: openBao),
+            ],
             path: "Tests/TestSupport"),
         .testTarget(name: "KeyringSystemTests", dependencies: ["KeyringSystem", "TestSupport"]),
         .testTarget(
@@ -126,7 +162,21 @@ let package = Package(
             dependencies: ["KeyringSecretService", "KeyringDBus", "KeyringDH", "KeyringSystem", "TestSupport"]),
         .testTarget(
             name: "KeyringKitIntegrationTests",
-            dependencies: ["KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport"]),
+            dependencies: [
+                "KeyringSystem", "KeyringKit", "KeyringSecretService", "TestSupport",
+                // The conformance suite runs against a real OpenBao too, with the trait.
+                .target(name: "KeyringOpenBao", condition: openBao),
+            ]),
+        // The OpenBao backend: no server needed (KeyringOpenBaoTests), and against real `bao`
+        // servers (KeyringOpenBaoIntegrationTests, scripts/test-openbao). Empty without the trait.
+        .testTarget(
+            name: "KeyringOpenBaoTests",
+            dependencies: ["KeyringKit", "KeyringSystem", .target(name: "KeyringOpenBao", condition: openBao)]),
+        .testTarget(
+            name: "KeyringOpenBaoIntegrationTests",
+            dependencies: [
+                "KeyringKit", "KeyringSystem", "TestSupport", .target(name: "KeyringOpenBao", condition: openBao),
+            ]),
         // A child process for KeyringKit's kill-and-concurrency tests; found next to the test bundle.
         .executableTarget(
             name: "keyring-file-stress", dependencies: ["KeyringKit"], path: "Tests/keyring-file-stress"),

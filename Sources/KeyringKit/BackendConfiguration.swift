@@ -10,6 +10,8 @@
 /// - `remember-password`: how long a password typed at a prompt keeps its keyring open for the
 ///   session, as `sudo` remembers one: `15m` (the default), or `off`.
 /// - `audit-log`: a file to which the keyring tool appends one line per lookup (absolute, or `~/...`).
+/// - `NAME.key`: a setting of the backend NAME that the program added (``BackendProvider``),
+///   e.g. `openbao.address`; handed to it as a ``BackendSetting``, and checked by it.
 ///
 /// Unknown keys and bad values are errors that name the line, so a typo never silently changes
 /// where secrets go.
@@ -26,6 +28,8 @@ struct BackendConfiguration: Sendable, Equatable {
     var isDisabled = false
     /// The `audit-log` setting as written, or `nil` when absent.
     var auditLog: String?
+    /// The `NAME.key = value` lines, by provider name (an alias's lines under the provider's name).
+    var settings: [String: [BackendSetting]] = [:]
 
     /// The configuration file's path for an environment, or `nil` when no home is known.
     static func defaultPath(environment: [String: String]) -> String? {
@@ -39,7 +43,7 @@ struct BackendConfiguration: Sendable, Equatable {
     }
 
     /// Reads and parses a configuration file; `nil` when it does not exist.
-    static func load(path: String) throws(KeyringError) -> BackendConfiguration? {
+    static func load(path: String, providers: [BackendProvider] = []) throws(KeyringError) -> BackendConfiguration? {
         let bytes: [UInt8]
         do {
             guard let read = try FileSystem.readSmallFile(path, limit: 1 << 20) else { return nil }
@@ -50,11 +54,13 @@ struct BackendConfiguration: Sendable, Equatable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw KeyringError(.invalidArgument, "the configuration file \(path) is not UTF-8 text")
         }
-        return try parse(text, path: path)
+        return try parse(text, path: path, providers: providers)
     }
 
     /// Parses configuration text.
-    static func parse(_ text: String, path: String) throws(KeyringError) -> BackendConfiguration {
+    static func parse(_ text: String, path: String, providers: [BackendProvider] = []) throws(KeyringError)
+        -> BackendConfiguration
+    {
         var configuration = BackendConfiguration()
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let origin = "\(path) line \(index + 1)"
@@ -70,7 +76,8 @@ struct BackendConfiguration: Sendable, Equatable {
             case "backend":
                 configuration.isDisabled = value.lowercased() == "disabled"
                 configuration.backend =
-                    ["auto", "disabled"].contains(value.lowercased()) ? nil : try BackendKind(parsing: value, origin: origin)
+                    ["auto", "disabled"].contains(value.lowercased())
+                    ? nil : try BackendKind(parsing: value, origin: origin, providers: providers)
             case "fallback":
                 configuration.fallback = try parseBoolean(value, origin: origin)
             case "unlock-timeout":
@@ -84,10 +91,16 @@ struct BackendConfiguration: Sendable, Equatable {
                 }
                 configuration.auditLog = value
             default:
+                let dotted = key.split(separator: ".", maxSplits: 1)
+                if dotted.count == 2, let provider = providers.first(where: { $0.answers(to: String(dotted[0])) }) {
+                    configuration.settings[provider.name, default: []].append(
+                        BackendSetting(key: String(dotted[1]), value: value, origin: origin))
+                    continue
+                }
+                let names =
+                    ["backend", "fallback", "unlock-timeout", "remember-password", "audit-log"] + providers.map { "\($0.name).*" }
                 throw KeyringError(
-                    .invalidArgument,
-                    "\(origin): unknown setting '\(key)'; the settings are backend, fallback, unlock-timeout, "
-                        + "remember-password and audit-log")
+                    .invalidArgument, "\(origin): unknown setting '\(key)'; the settings are \(names.joined(separator: ", "))")
             }
         }
         return configuration

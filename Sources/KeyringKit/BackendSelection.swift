@@ -5,14 +5,16 @@ import KeyringSystem
 ///
 /// In order, the first that applies wins:
 /// 1. ``backend``, set by the program;
-/// 2. `KEYRING_BACKEND` in the environment (`secret-service`, `file`, `env`, `memory`, `auto`);
+/// 2. `KEYRING_BACKEND` in the environment (`secret-service`, `file`, `env`, `memory`, `auto`, or
+///    the name of one of the ``providers``);
 /// 3. `backend = ...` in the configuration file (see <doc:ChoosingABackend>);
 /// 4. automatic: the Secret Service when `org.freedesktop.secrets` answers on the session bus,
 ///    otherwise the encrypted file, unless fallback is refused with `KEYRING_NO_FALLBACK=1` or
 ///    `fallback = false`, which makes a missing Secret Service an error.
 ///
 /// A backend named explicitly that cannot be used is an error, never a fallback. Nothing ever
-/// falls back to memory or to plain text.
+/// falls back to memory or to plain text. The backends a program adds (``providers``) are
+/// chosen only by name, never automatically.
 public struct BackendSelection: Sendable {
     /// Looks for a reachable Secret Service: the backend on success, or why not.
     package typealias SecretServiceProbe =
@@ -99,7 +101,7 @@ public struct BackendSelection: Sendable {
     public struct Choice: Sendable {
         /// The backend to use.
         public let backend: any KeyringBackend
-        /// Which built-in backend it is.
+        /// Which backend it is: a built-in one, or a provider's (``BackendProvider/kind``).
         public let kind: BackendKind
         /// Why it was chosen, for `keyring diagnose` and logs.
         public let reason: String
@@ -128,6 +130,9 @@ public struct BackendSelection: Sendable {
     public var passwordProvider: PasswordProvider?
     /// What ``prepare(backend:environment:)`` started, for the Secret Service client to use.
     public var preparation: Preparation?
+    /// Backends the program adds to the built-in ones, chosen by their names (or aliases) like
+    /// those, and diagnosed after them; see ``BackendProvider``. None by default.
+    public var providers: [BackendProvider] = []
     /// Finds the Secret Service; replaceable by tests in this package.
     package var secretServiceProbe: SecretServiceProbe = BackendSelection.builtInSecretServiceProbe
 
@@ -139,13 +144,16 @@ public struct BackendSelection: Sendable {
     ///     `$XDG_CONFIG_HOME/swift-keyring/config` (else `~/.config/swift-keyring/config`).
     ///   - passwordProvider: Asked for encrypted-file passwords when none is configured.
     ///   - preparation: What ``prepare(backend:environment:)`` started, if anything.
+    ///   - providers: Backends the program adds to the built-in ones (``providers``).
     public init(
         backend: BackendKind? = nil,
         environment: [String: String]? = nil,
         configurationPath: String? = nil,
         passwordProvider: PasswordProvider? = nil,
-        preparation: Preparation? = nil
+        preparation: Preparation? = nil,
+        providers: [BackendProvider] = []
     ) {
+        self.providers = providers
         self.backend = backend
         self.environment = environment ?? ProcessEnvironment.current()
         self.configurationPath = configurationPath ?? BackendConfiguration.defaultPath(environment: self.environment)
@@ -165,7 +173,7 @@ public struct BackendSelection: Sendable {
         if let name = environment["KEYRING_BACKEND"], !name.trimmedWhitespace.isEmpty,
             name.trimmedWhitespace.lowercased() != "auto"
         {
-            let kind = try BackendKind(parsing: name, origin: "KEYRING_BACKEND")
+            let kind = try BackendKind(parsing: name, origin: "KEYRING_BACKEND", providers: providers)
             return try await make(kind, because: "KEYRING_BACKEND=\(kind)")
         }
         let configuration = try loadConfiguration()
@@ -215,7 +223,8 @@ public struct BackendSelection: Sendable {
         }
     }
 
-    /// Diagnoses every built-in backend, in the order of `BackendKind.allCases`. Never throws.
+    /// Diagnoses every built-in backend, in the order of `BackendKind.allCases`, then each of the
+    /// ``providers``. Never throws.
     public func diagnose() async -> [BackendDiagnosis] {
         var results: [BackendDiagnosis] = []
         for kind in BackendKind.allCases {
@@ -235,6 +244,16 @@ public struct BackendSelection: Sendable {
             case .file: results.append(await fileBackend(configuration: (try? loadConfiguration()) ?? nil).diagnose())
             case .env: results.append(await EnvironmentBackend(environment: environment).diagnose())
             case .memory: results.append(await MemoryBackend().diagnose())
+            default: break
+            }
+        }
+        for provider in providers {
+            do throws(KeyringError) {
+                let backend = try await make(provider, configuration: try loadConfiguration())
+                results.append(await backend.diagnose())
+                await backend.close()
+            } catch {
+                results.append(BackendDiagnosis(backend: provider.name, isUsable: false, reason: error.message))
             }
         }
         return results
@@ -243,6 +262,11 @@ public struct BackendSelection: Sendable {
     // MARK: Helpers
 
     private func make(_ kind: BackendKind, because reason: String) async throws(KeyringError) -> Choice {
+        if !kind.isBuiltIn, let provider = providers.first(where: { $0.kind == kind }) {
+            // Its settings are in the configuration file, whoever chose it.
+            let backend = try await make(provider, configuration: try loadConfiguration())
+            return Choice(backend: backend, kind: kind, reason: reason)
+        }
         switch kind {
         case .secretService:
             switch await secretServiceProbe(environment, preparation) {
@@ -258,7 +282,20 @@ public struct BackendSelection: Sendable {
         case .file: return Choice(backend: fileBackend(configuration: try loadConfiguration()), kind: kind, reason: reason)
         case .env: return Choice(backend: EnvironmentBackend(environment: environment), kind: kind, reason: reason)
         case .memory: return Choice(backend: MemoryBackend(), kind: kind, reason: reason)
+        default:
+            throw KeyringError(
+                .invalidArgument, "the backend '\(kind)' was chosen (\(reason)) but this program does not have it")
         }
+    }
+
+    /// A provider's backend, with its lines of the configuration file.
+    private func make(_ provider: BackendProvider, configuration: BackendConfiguration?) async throws(KeyringError)
+        -> any KeyringBackend
+    {
+        let context = BackendProvider.Context(
+            environment: environment, settings: configuration?.settings[provider.name] ?? [],
+            passwordProvider: passwordProvider)
+        return try await provider.make(context)
     }
 
     private func fileBackend(configuration: BackendConfiguration?) -> EncryptedFileBackend {
@@ -270,7 +307,7 @@ public struct BackendSelection: Sendable {
 
     private func loadConfiguration() throws(KeyringError) -> BackendConfiguration? {
         guard let configurationPath else { return nil }
-        return try BackendConfiguration.load(path: configurationPath)
+        return try BackendConfiguration.load(path: configurationPath, providers: providers)
     }
 
     private func refusesFallback(_ configuration: BackendConfiguration?) throws(KeyringError) -> Bool {

@@ -1,10 +1,11 @@
-/// Checks on service, account and keyring names shared by the built-in backends and the front.
-enum EntryValidation {
+/// Checks on service, account and keyring names shared by the built-in backends, the front, and
+/// the backends of this package's other modules (KeyringOpenBao).
+package enum EntryValidation {
     /// Longest service or account accepted, in UTF-8 bytes.
     static let maximumNameBytes = 4096
 
     /// A service must be non-empty; an account may be empty. Neither may hold NUL or exceed 4 KiB.
-    static func check(service: String, account: String? = nil) throws(KeyringError) {
+    package static func check(service: String, account: String? = nil) throws(KeyringError) {
         if service.isEmpty {
             throw KeyringError(
                 .invalidArgument, "the service name is empty; give the application, host or URL the secret belongs to")
@@ -29,7 +30,7 @@ enum EntryValidation {
     /// empty name (gnome-keyring's in-memory `session` collection has an empty label, so `""`
     /// would reach a keyring that forgets everything at logout), one of only spaces, one
     /// with control characters, or one longer than 255 bytes.
-    static func checkKeyring(_ keyring: String?) throws(KeyringError) {
+    package static func checkKeyring(_ keyring: String?) throws(KeyringError) {
         guard let keyring else { return }
         if keyring.isEmpty {
             throw KeyringError(.invalidArgument, "the keyring name is empty; name a keyring, or use the default one")

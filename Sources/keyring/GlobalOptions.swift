@@ -7,7 +7,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: [.customShort("b"), .customLong("backend"), .customLong("keyring-backend")],
         help: ArgumentHelp(
-            "The backend: secret-service, file, env, memory or auto (Python keyring class names are mapped).",
+            "The backend: secret-service, file, env, memory, auto, or openbao when built with it (Python keyring class names are mapped).",
             discussion:
                 "Without it, KEYRING_BACKEND, then the configuration file, then the Secret Service if one answers, else the encrypted file.",
             valueName: "name"),

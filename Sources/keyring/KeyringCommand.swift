@@ -27,7 +27,7 @@ struct KeyringCommand: AsyncParsableCommand {
             ListCommand.self, SearchCommand.self, RunCommand.self, ImportEnvCommand.self, GitCredentialCommand.self,
             DockerCredentialCommand.self,
             KeyringsCommand.self, CreateKeyringCommand.self, DeleteKeyringCommand.self,
-            LockCommand.self, UnlockCommand.self, AgentCommand.self,
+            LockCommand.self, UnlockCommand.self, AgentCommand.self, TokenHelperCommand.self,
         ])
 
     @OptionGroup var options: GlobalOptions
@@ -43,7 +43,8 @@ struct KeyringCommand: AsyncParsableCommand {
         guard listBackends else {
             throw CommandExit.usage("say what to do: get, set, del, diagnose, ... (see keyring --help)")
         }
-        try StandardStreams.writeOut(BackendKind.allCases.map { "\($0.rawValue)\n" }.joined())
+        let names = BackendKind.allCases.map(\.rawValue) + BackendProviders.all.map(\.name)
+        try StandardStreams.writeOut(names.map { "\($0)\n" }.joined())
     }
 
     /// The program names that make `keyring` act as a helper, and the command each is: git
@@ -52,6 +53,7 @@ struct KeyringCommand: AsyncParsableCommand {
     static let helperNames = [
         "git-credential-keyring": GitCredentialCommand.configuration.commandName!,
         "docker-credential-keyring": DockerCredentialCommand.configuration.commandName!,
+        TokenHelperCommand.programName: TokenHelperCommand.configuration.commandName!,
     ]
 
     /// Starts, on other cores, what the command will probably need first, before anything else

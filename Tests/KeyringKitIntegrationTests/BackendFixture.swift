@@ -121,10 +121,8 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
         return fixture
     }()
 
-    /// Every backend; in a pass of scripts/test for a server other than gnome-keyring
-    /// (`KEYRING_TEST_SERVER`), only the Secret Service one: the others do not change.
     static let all: [BackendFixture] =
-        TestServer.current == .gnomeKeyring ? [.memory, .file, .env, .secretService] : [.secretService]
+        TestServer.current == .gnomeKeyring ? [.memory, .file, .env, .secretService] + withTraits : [.secretService]
     static let writable = all.filter { !$0.isReadOnly }
     static let binary = all.filter(\.supportsBinary)
     static let withKeyrings = all.filter(\.supportsKeyrings)

@@ -31,7 +31,7 @@ struct SecretServiceInteropTests {
 
     /// No prompts (gnome-keyring's end dismissed headless); KeePassXC's answers to writes
     /// (``ServerProfile/promptsForWrites``) ask nobody, and the client runs them anyway.
-    func backend(_ bus: TestBus) -> SecretServiceBackend {
+    static func backend(_ bus: TestBus) -> SecretServiceBackend {
         SecretServiceBackend(
             client: SecretServiceClient(
                 options: .init(bus: .address(bus.address), promptTimeout: .seconds(10), allowsPrompts: false)))
@@ -47,7 +47,7 @@ struct SecretServiceInteropTests {
             keyring.set_password("py-service", "py-user", sys.stdin.read())
             """, stdin: "from python ✓")
         #expect(stored.succeeded, "\(stored)")
-        let keyring = Keyring(backend: backend(bus))
+        let keyring = Keyring(backend: Self.backend(bus))
         #expect(try await keyring.getString(service: "py-service", account: "py-user") == "from python ✓")
         #expect(try await keyring.accounts(service: "py-service") == ["py-user"])
 
@@ -77,7 +77,7 @@ struct SecretServiceInteropTests {
     @Test func keyringKitWritesAndPythonKeyringReads() async throws {
         let bus = try await TestBus.startAsync(keyring: true, server: .current)
         defer { bus.stop() }
-        let keyring = Keyring(backend: backend(bus))
+        let keyring = Keyring(backend: Self.backend(bus))
         try await keyring.set("from swift ✓", service: "swift-service", account: "swift-user")
         let read = try await runPython(
             bus,
@@ -122,7 +122,7 @@ struct SecretServiceInteropTests {
             ["store", "--collection=\(collection)", "--label=gh", "service", "gh:github.com", "username", "octocat"],
             stdin: Array("gho_token".utf8))
         #expect(stored.succeeded, "\(stored)")
-        let keyring = Keyring(backend: backend(bus))
+        let keyring = Keyring(backend: Self.backend(bus))
         #expect(try await keyring.getString(service: "gh:github.com", account: "octocat") == "gho_token")
     }
 
@@ -161,7 +161,7 @@ struct SecretServiceBackendTimingTests {
         let keyring = Keyring(
             backend: try await BackendSelection(environment: environment, configurationPath: "/nonexistent").choose().backend)
         // Stored and locked by a client that may run the prompts KeePassXC answers writes with.
-        let writer = Keyring(backend: backend(bus))
+        let writer = Keyring(backend: SecretServiceInteropTests.backend(bus))
         try await writer.set("locked away", service: "lock-test", account: "me")
         try await writer.lock()
         #expect(try await keyring.isLocked())

@@ -5,13 +5,13 @@ internal import KeyringKit
 enum BackendRequest: Equatable {
     /// KeyringKit's choice: `KEYRING_BACKEND`, the configuration file, then automatic.
     case automatic
-    /// One built-in backend.
+    /// One backend by name: built-in, or added by this build (``BackendProviders``).
     case kind(BackendKind)
     /// Python's `keyring.backends.null.Keyring`: nothing is stored and nothing is found.
     case disabled(String)
 
     /// The names accepted besides Python class names, for messages and completion.
-    static let names = BackendKind.allCases.map(\.rawValue) + ["auto"]
+    static let names = BackendKind.allCases.map(\.rawValue) + BackendProviders.all.map(\.name) + ["auto"]
 
     /// Python keyring backend classes and what they become here. Names are compared without case.
     private static let pythonNames: [String: BackendRequest] = [
@@ -41,6 +41,8 @@ enum BackendRequest: Equatable {
             self = .automatic
         } else if let kind = BackendKind(rawValue: name) {
             self = .kind(kind)
+        } else if let provider = BackendProviders.provider(named: name) {
+            self = .kind(provider.kind)
         } else if let python = Self.pythonNames[name] {
             self = python
         } else if let system = Self.otherSystems[name] {

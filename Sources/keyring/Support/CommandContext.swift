@@ -67,6 +67,7 @@ struct CommandContext {
             backend: kind, environment: environment,
             passwordProvider: mayPrompt ? PasswordPrompt.provider : nil, preparation: CommandSession.takePreparation())
         if let name = options.backend { selection.backendOrigin = "-b \(name)" }
+        selection.providers = BackendProviders.all
         return selection
     }
 
