@@ -139,12 +139,20 @@ public struct SecretServiceBackend: KeyringBackend {
                     return
                 }
                 do {
+                    // Of items made by racing writers, the first in creation order is the one
+                    // every writer keeps (settleConcurrentCreations); another may vanish under
+                    // this loop, which is then no reason to search again.
+                    let kept = existing.min { Self.creationOrder($0.path.rawValue, $1.path.rawValue) }
                     for item in existing {
-                        try await item.setSecret(secret)
-                        if try await item.label() != label { try await item.setLabel(label) }
+                        do {
+                            try await item.setSecret(secret)
+                            if try await item.label() != label { try await item.setLabel(label) }
+                        } catch let error as SecretServiceError {
+                            guard error.code == .noSuchObject, item != kept else { throw error }
+                        }
                     }
                     return
-                } catch let error as SecretServiceError where error.code == .noSuchObject && attempt < 5 {
+                } catch let error as SecretServiceError where error.code == .noSuchObject && attempt < 10 {
                     // An item found was deleted meanwhile: by a concurrent writer settling on
                     // one item (settleConcurrentCreations), or by a `del`. Search again.
                     continue
