@@ -167,12 +167,13 @@ public enum KeyAgent {
 
     /// Starts an agent on `socketPath` and waits (up to two seconds) until it listens.
     static func start(socketPath: String, executable: String?) throws(KeyringError) {
-        try checkDirectory(of: socketPath, create: true)
         guard let program = executable ?? agentExecutable() else {
             throw KeyringError(
                 .unsupported,
-                "no key agent runs at \(socketPath), and no `keyring` program was found on PATH to start one")
+                "no key agent runs at \(socketPath) to keep the keyring unlocked: run `keyring unlock` to start one, "
+                    + "or give the path of a `keyring` program (SessionKeyHolder.agent(socketPath:executable:))")
         }
+        try checkDirectory(of: socketPath, create: true)
         let (pid, error) = DetachedProcess.spawn(program, arguments: ["agent", "--socket", socketPath])
         guard pid != nil else {
             throw KeyringError(.backendFailure, "could not start the key agent \(program): \(String(cString: strerror(error)))")
@@ -185,18 +186,13 @@ public enum KeyAgent {
         throw KeyringError(.backendFailure, "the key agent \(program) did not start listening at \(socketPath) within 2 s")
     }
 
-    /// This program when it is `keyring`, else `keyring` on `PATH`.
+    /// This program when it is `keyring`. Never a `keyring` found on `PATH`: that may well be
+    /// Python keyring's command, and nothing should run a program it has not been given.
     static func agentExecutable() -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if length > 0 {
-            let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if path.hasSuffix("/keyring") { return path }
-        }
-        for directory in (ProcessEnvironment.value(of: "PATH") ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let candidate = String(directory) + "/keyring"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
+        guard length > 0 else { return nil }
+        let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.hasSuffix("/keyring") ? path : nil
     }
 }

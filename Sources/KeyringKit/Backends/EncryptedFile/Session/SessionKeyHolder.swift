@@ -33,7 +33,8 @@ public struct SessionKeyHolder: Sendable, CustomStringConvertible {
 
     /// An agent on `socketPath`, started from `executable` (a `keyring` binary, run as
     /// `keyring agent --socket PATH`) when a key is to be held and none runs. With `executable`
-    /// `nil`, this program itself when it is `keyring`, else `keyring` on `PATH`.
+    /// `nil`, this program itself when it is `keyring`; other programs then use an agent that
+    /// `keyring unlock` started (holding a key fails with `unsupported` when none runs).
     public static func agent(socketPath: String, executable: String? = nil) -> SessionKeyHolder {
         SessionKeyHolder(place: .agent(socketPath: socketPath, executable: executable))
     }
