@@ -1,4 +1,4 @@
-public import KeyringSystem
+internal import KeyringSystem
 
 /// A backend that is not built into KeyringKit, handed to a ``BackendSelection`` by the program
 /// (``BackendSelection/providers``), so that it can be chosen by name like the built-in ones:

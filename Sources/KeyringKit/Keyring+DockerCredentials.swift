@@ -40,7 +40,7 @@ extension Keyring {
                 secret, attributes: key.storeAttributes(username: username), label: key.label, keyring: keyring)
             for entry in try await backend.search(attributes: key.searchAttributes, keyring: keyring)
             where entry.attributes["username"] != username {
-                try await backend.deleteAll(matching: entry.attributes, keyring: keyring)
+                _ = try await backend.deleteAll(matching: entry.attributes, keyring: keyring)
             }
             return
         }

@@ -1,4 +1,4 @@
-public import KeyringSystem
+internal import KeyringSystem
 
 extension Keyring {
     /// The accounts stored for a service, the first being the one a lookup without a user name

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A Secret Service server the integration tests can run against, started headless on a
 /// private bus by `dbus-fixtures/start-bus --server NAME` (dbus-fixtures/servers.sh says how).

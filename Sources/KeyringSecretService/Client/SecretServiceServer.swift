@@ -1,4 +1,4 @@
-public import KeyringDBus
+internal import KeyringDBus
 internal import KeyringSystem
 
 /// The program that serves `org.freedesktop.secrets`: its process, and which known server it is.

@@ -1,5 +1,5 @@
 internal import Glibc
-public import KeyringSystem
+internal import KeyringSystem
 
 /// The key agent: a process of the user that holds unlocked encrypted-file keys for its login
 /// session, on a local socket (``SessionKeyHolder/agent(socketPath:executable:)``).
