@@ -8,7 +8,9 @@ extension BackendSelection {
     /// - Returns: The absolute path, or `nil` when the file or the setting is absent.
     /// - Throws: ``KeyringError`` `invalidArgument` for a bad configuration file, or a `~/` with no home.
     public func auditLogPath() throws(KeyringError) -> String? {
-        guard let configurationPath, let path = try BackendConfiguration.load(path: configurationPath)?.auditLog else {
+        guard let configurationPath,
+            let path = try BackendConfiguration.load(path: configurationPath, providers: providers)?.auditLog
+        else {
             return nil
         }
         guard path.hasPrefix("~/") else { return path }
@@ -28,7 +30,8 @@ extension BackendSelection {
         if let name = environment["KEYRING_BACKEND"]?.trimmedWhitespace, !name.isEmpty, name.lowercased() != "auto" {
             return nil
         }
-        guard let configurationPath, let configuration = try? BackendConfiguration.load(path: configurationPath),
+        guard let configurationPath,
+            let configuration = try? BackendConfiguration.load(path: configurationPath, providers: providers),
             configuration.isDisabled
         else { return nil }
         return "`backend = disabled` in \(configurationPath)"

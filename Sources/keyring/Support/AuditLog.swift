@@ -59,7 +59,7 @@ final class AuditLog {
         if let path = context.options.auditLog { return try open(path) }
         let path: String?
         do {
-            path = try BackendSelection(environment: context.environment).auditLogPath()
+            path = try context.settingsSelection.auditLogPath()
         } catch {
             throw CommandExit(ExitStatus(error), error.message)
         }

@@ -94,7 +94,15 @@ struct CommandContext {
         switch try? backendRequest() {
         case .disabled: return true
         case .kind: return false
-        case .automatic, nil: return BackendSelection(environment: environment).disabledBy != nil
+        case .automatic, nil: return settingsSelection.disabledBy != nil
         }
+    }
+
+    /// A selection that only reads the configuration file's other settings (`audit-log`,
+    /// `backend = disabled`): with the program's providers, whose `NAME.key` lines the file may hold.
+    var settingsSelection: BackendSelection {
+        var selection = BackendSelection(environment: environment)
+        selection.providers = BackendProviders.all
+        return selection
     }
 }
