@@ -99,6 +99,11 @@ struct DockerCredentialTests {
             #expect(try Self.decoded(try await Self.helper(cli, helper, "get", "s.example"))["Secret"] == "oké")
             let version = try await Self.helper(cli, helper, "version")
             #expect(version.succeeded && version.stdoutText.hasPrefix("docker-credential-keyring"), "\(version)")
+            // No operation: the usage on stdout and status 1, as docker-credential-secretservice answers.
+            let bare = try await cli.run(helper, [])
+            #expect(
+                bare.status == 1 && bare.stdoutText.hasPrefix("Usage: docker-credential-keyring <store|get|erase|list|version>"),
+                "\(bare)")
             // `keyring docker-credential` is the same helper.
             let direct = try await cli.keyring(["docker-credential", "get"], input: "s.example")
             #expect(try Self.decoded(direct)["Username"] == "u")

@@ -26,9 +26,14 @@ struct DockerCredentialCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     @Argument(help: ArgumentHelp("store, get, erase, list or version.", valueName: "operation"))
-    var operation: String
+    var operation: String?
 
     func run() async throws {
+        guard operation != nil else {
+            // As docker-credential-helpers' programs answer no operation: the usage on stdout, status 1.
+            try? StandardStreams.writeOut("Usage: docker-credential-keyring <store|get|erase|list|version>\n")
+            throw ExitCode(1)
+        }
         do {
             try await perform()
         } catch let exit as CommandExit {
@@ -46,7 +51,7 @@ struct DockerCredentialCommand: AsyncParsableCommand {
 
     private func perform() async throws {
         let context = CommandContext(options)
-        switch operation {
+        switch operation ?? "" {
         case "version":
             try StandardStreams.writeOut("docker-credential-keyring (swift-keyring) \(KeyringCommand.version)\n")
         case "store":
