@@ -156,6 +156,21 @@ struct KeyringCommand: AsyncParsableCommand {
     /// What to do instead when `--password-stdin` meets a Secret Service without gnome-keyring's
     /// prompt-free interface (`error` is `unsupported`): the advice of `create` (`creating`) or
     /// `unlock`, after the library's message.
+    /// Runs `body` (a create or unlock), turning the Secret Service's `unsupported` for a
+    /// `--password-stdin` password into ``passwordStdinRefusal(_:creating:)``.
+    static func advisingOnPasswordStdin(
+        _ keyring: Keyring, password: SecureBytes?, creating: Bool, _ body: () async throws(KeyringError) -> Void
+    ) async throws {
+        do {
+            try await body()
+        } catch {
+            if error.code == .unsupported, password != nil, keyring.backend.name == "secret-service" {
+                throw passwordStdinRefusal(error, creating: creating)
+            }
+            throw error
+        }
+    }
+
     static func passwordStdinRefusal(_ error: KeyringError, creating: Bool) -> CommandExit {
         let instead =
             creating

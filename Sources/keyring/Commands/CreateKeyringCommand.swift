@@ -23,18 +23,8 @@ struct CreateKeyringCommand: AsyncParsableCommand {
         let context = CommandContext(options)
         let password = passwordStdin ? try PasswordInput.fromStandardInput() : nil
         let keyring = try await context.open()
-        let outcome: Result<Void, KeyringError>
-        do {
+        try await KeyringCommand.advisingOnPasswordStdin(keyring, password: password, creating: true) { () throws(KeyringError) in
             try await keyring.createKeyring(name, password: password)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
         }
-        if case .failure(let error) = outcome, error.code == .unsupported, password != nil,
-            keyring.backend.name == "secret-service"
-        {
-            throw KeyringCommand.passwordStdinRefusal(error, creating: true)
-        }
-        try outcome.get()
     }
 }

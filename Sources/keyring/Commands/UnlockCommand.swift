@@ -44,18 +44,9 @@ struct UnlockCommand: AsyncParsableCommand {
             try await file.unlockForSession(keyring: keyring.keyring, password: password, timeout: duration)
             return
         }
-        let outcome: Result<Void, KeyringError>
-        do {
+        try await KeyringCommand.advisingOnPasswordStdin(keyring, password: password, creating: false) {
+            () throws(KeyringError) in
             try await keyring.unlock(password: password)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
         }
-        if case .failure(let error) = outcome, error.code == .unsupported, password != nil,
-            keyring.backend.name == "secret-service"
-        {
-            throw KeyringCommand.passwordStdinRefusal(error, creating: false)
-        }
-        try outcome.get()
     }
 }
